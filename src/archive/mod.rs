@@ -1,0 +1,97 @@
+//! The archive: a directory holding `chartscan.db` (SQLite: documents, pages, full-text index,
+//! intake log) and `objects/`, the originals stored byte-identical under their SHA-256.
+//!
+//! This module is the only one that knows SQL. Writes go through [`file`], [`record_duplicate`]
+//! and [`record_failure`], each one transaction, called from a single writer thread; readers
+//! open their own connections. A stored original is written and fsynced before the transaction
+//! that refers to it commits, so a committed row always has its original on disk.
+
+mod objects;
+mod query;
+mod schema;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use rusqlite::Connection;
+
+pub use query::{
+    DocumentView, ExportRecord, FailureRow, Hit, PageView, PatientJson, SearchQuery, document,
+    export, failures, search,
+};
+pub use write::{
+    NewDocument, NewFile, Outcome, file, is_archived, record_duplicate, record_failure,
+};
+
+/// Where an archive lives; cheap to clone and to pass to threads.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    dir: PathBuf,
+}
+
+impl Archive {
+    /// Opens the archive at `dir`, creating it (owner-only permissions) and bringing its schema
+    /// up to date.
+    pub fn open(dir: &Path) -> anyhow::Result<Archive> {
+        create_private_dir(dir).with_context(|| format!("creating archive {}", dir.display()))?;
+        create_private_dir(&dir.join("objects"))
+            .with_context(|| format!("creating {}", dir.join("objects").display()))?;
+        let archive = Archive {
+            dir: dir.to_path_buf(),
+        };
+        let mut conn = archive.connect()?;
+        schema::migrate(&mut conn).context("bringing the archive schema up to date")?;
+        Ok(archive)
+    }
+
+    /// Opens an existing archive without creating anything (for read-only commands).
+    pub fn existing(dir: &Path) -> anyhow::Result<Archive> {
+        let db = dir.join("chartscan.db");
+        anyhow::ensure!(
+            db.is_file(),
+            "no archive at {} (run `chartscan ingest` first)",
+            dir.display()
+        );
+        Archive::open(dir)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.join("chartscan.db")
+    }
+
+    /// A new connection with the archive's settings: WAL, `synchronous=FULL` (an inbox original
+    /// is deleted once its row commits, so a commit must survive power loss), foreign keys on.
+    pub fn connect(&self) -> anyhow::Result<Connection> {
+        let path = self.db_path();
+        let conn =
+            Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(conn)
+    }
+
+    /// Where the original with this SHA-256 is stored.
+    pub fn object_path(&self, sha256: &str) -> PathBuf {
+        objects::path(&self.dir, sha256)
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! The archive's schema as an ordered list of migrations, tracked in `PRAGMA user_version`.
+//!
+//! A migration is only ever appended, never edited: an archive made by an older chartscan is
+//! brought forward one step at a time, each step in its own transaction.
+
+use anyhow::{Context, bail};
+use rusqlite::Connection;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: files, documents, pages with a full-text index, and the intake log.
+    r#"
+    CREATE TABLE files (
+        id          INTEGER PRIMARY KEY,
+        sha256      TEXT    NOT NULL UNIQUE,
+        size        INTEGER NOT NULL,
+        source_name TEXT    NOT NULL,
+        media_type  TEXT    NOT NULL,
+        n_pages     INTEGER NOT NULL,
+        ingested_at TEXT    NOT NULL
+    );
+    CREATE TABLE documents (
+        id                  INTEGER PRIMARY KEY,
+        file_id             INTEGER NOT NULL REFERENCES files(id),
+        first_page          INTEGER NOT NULL,
+        n_pages             INTEGER NOT NULL,
+        doc_type            TEXT,
+        doc_type_confidence REAL,
+        created_at          TEXT    NOT NULL
+    );
+    CREATE INDEX documents_file ON documents(file_id, first_page);
+    CREATE TABLE pages (
+        id             INTEGER PRIMARY KEY,
+        file_id        INTEGER NOT NULL REFERENCES files(id),
+        document_id    INTEGER NOT NULL REFERENCES documents(id),
+        page_no        INTEGER NOT NULL,
+        text           TEXT    NOT NULL,
+        text_source    TEXT    NOT NULL CHECK (text_source IN ('ocr', 'text_layer')),
+        ocr_confidence REAL,
+        dpi            INTEGER,
+        width          INTEGER NOT NULL,
+        height         INTEGER NOT NULL,
+        UNIQUE (file_id, page_no)
+    );
+    CREATE INDEX pages_document ON pages(document_id, page_no);
+    CREATE VIRTUAL TABLE pages_fts USING fts5(
+        text, content = 'pages', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER pages_fts_insert AFTER INSERT ON pages BEGIN
+        INSERT INTO pages_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER pages_fts_delete AFTER DELETE ON pages BEGIN
+        INSERT INTO pages_fts(pages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    CREATE TRIGGER pages_fts_update AFTER UPDATE OF text ON pages BEGIN
+        INSERT INTO pages_fts(pages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO pages_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TABLE intake (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT    NOT NULL,
+        source_name TEXT    NOT NULL,
+        source_path TEXT    NOT NULL,
+        sha256      TEXT,
+        size        INTEGER,
+        outcome     TEXT    NOT NULL CHECK (outcome IN ('filed', 'duplicate', 'failed')),
+        file_id     INTEGER REFERENCES files(id),
+        stage       TEXT,
+        error_kind  TEXT,
+        reason      TEXT
+    );
+    CREATE INDEX intake_outcome ON intake(outcome, id);
+    CREATE INDEX intake_sha256 ON intake(sha256);
+    "#,
+];
+
+/// The schema version this build writes.
+pub const VERSION: usize = MIGRATIONS.len();
+
+pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let current = usize::try_from(current).unwrap_or(0);
+    if current > VERSION {
+        bail!(
+            "the archive has schema version {current}, newer than this chartscan understands ({VERSION}); upgrade chartscan"
+        );
+    }
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("migration to schema version {}", version + 1))?;
+        tx.pragma_update(None, "user_version", (version + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_a_new_database_and_is_idempotent() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version as usize, VERSION);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", VERSION as i64 + 1)
+            .unwrap();
+        assert!(migrate(&mut conn).is_err());
+    }
+}

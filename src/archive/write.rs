@@ -1,0 +1,238 @@
+//! Writing to the archive: filing a file with its documents and pages, and recording duplicates
+//! and failures in the intake log. Each call is one transaction.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Archive, objects};
+use crate::model::{DocumentSpan, Failure, MediaType, PageText, Phi};
+
+/// One document found in a file.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub span: DocumentSpan,
+}
+
+/// A file read, decoded and recognised, ready to be filed.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub source_name: Phi<String>,
+    pub source_path: Phi<String>,
+    pub sha256: String,
+    pub size: u64,
+    pub bytes: Arc<[u8]>,
+    pub media_type: MediaType,
+    pub pages: Vec<PageText>,
+    pub documents: Vec<NewDocument>,
+}
+
+/// How a file ended up in the archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Filed {
+        file_id: i64,
+        document_ids: Vec<i64>,
+    },
+    /// Already archived under `file_id` (same SHA-256); recorded, not filed again.
+    Duplicate {
+        file_id: i64,
+    },
+    Failed(Failure),
+}
+
+/// The id of the archived file with this SHA-256, if any.
+pub fn is_archived(conn: &Connection, sha256: &str) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("SELECT id FROM files WHERE sha256 = ?1", [sha256], |row| {
+        row.get(0)
+    })
+    .optional()
+}
+
+/// Files `new`: stores the original, then in one transaction the file, its documents, its pages
+/// (indexed for search) and an intake row. A file whose SHA-256 is already archived is recorded
+/// as a duplicate instead.
+pub fn file(
+    conn: &mut Connection,
+    archive: &Archive,
+    new: &NewFile,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
+    let page_documents = assign_pages(new)?;
+    let at = timestamp(now);
+    let tx = conn.transaction()?;
+    if let Some(file_id) = is_archived(&tx, &new.sha256)? {
+        insert_intake(&tx, &IntakeRow::of(new, "duplicate", file_id), &at)?;
+        tx.commit()?;
+        return Ok(Outcome::Duplicate { file_id });
+    }
+    objects::store(archive.dir(), &new.sha256, &new.bytes).context("storing the original")?;
+    tx.execute(
+        "INSERT INTO files (sha256, size, source_name, media_type, n_pages, ingested_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            new.sha256,
+            new.size as i64,
+            new.source_name.expose(),
+            new.media_type.mime(),
+            new.pages.len() as i64,
+            at
+        ],
+    )?;
+    let file_id = tx.last_insert_rowid();
+    let mut document_ids = Vec::with_capacity(new.documents.len());
+    for document in &new.documents {
+        tx.execute(
+            "INSERT INTO documents (file_id, first_page, n_pages, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![file_id, document.span.first_page, document.span.n_pages, at],
+        )?;
+        document_ids.push(tx.last_insert_rowid());
+    }
+    {
+        let mut insert_page = tx.prepare(
+            "INSERT INTO pages (file_id, document_id, page_no, text, text_source, ocr_confidence, dpi, width, height)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for (page, document_idx) in new.pages.iter().zip(&page_documents) {
+            insert_page.execute(params![
+                file_id,
+                document_ids[*document_idx],
+                page.page_no,
+                page.text,
+                page.source.as_str(),
+                page.ocr_confidence.map(f64::from),
+                page.dpi,
+                page.width,
+                page.height,
+            ])?;
+        }
+    }
+    insert_intake(&tx, &IntakeRow::of(new, "filed", file_id), &at)?;
+    tx.commit()?;
+    Ok(Outcome::Filed {
+        file_id,
+        document_ids,
+    })
+}
+
+/// Records that a file was a duplicate of archived file `file_id`.
+pub fn record_duplicate(
+    conn: &Connection,
+    source_name: &Phi<String>,
+    source_path: &Phi<String>,
+    sha256: &str,
+    size: u64,
+    file_id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let row = IntakeRow {
+        source_name: source_name.expose(),
+        source_path: source_path.expose(),
+        sha256: Some(sha256),
+        size: Some(size),
+        outcome: "duplicate",
+        file_id: Some(file_id),
+        failure: None,
+    };
+    insert_intake(conn, &row, &timestamp(now))
+}
+
+/// Records that a file could not be filed, and why.
+pub fn record_failure(
+    conn: &Connection,
+    source_name: &Phi<String>,
+    source_path: &Phi<String>,
+    identity: Option<(&str, u64)>,
+    failure: &Failure,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let row = IntakeRow {
+        source_name: source_name.expose(),
+        source_path: source_path.expose(),
+        sha256: identity.map(|(sha, _)| sha),
+        size: identity.map(|(_, size)| size),
+        outcome: "failed",
+        file_id: None,
+        failure: Some(failure),
+    };
+    insert_intake(conn, &row, &timestamp(now))
+}
+
+/// For each page, the index of the document it belongs to. Every page must belong to exactly
+/// one document.
+fn assign_pages(new: &NewFile) -> anyhow::Result<Vec<usize>> {
+    let mut owner = vec![None; new.pages.len()];
+    for (document_idx, document) in new.documents.iter().enumerate() {
+        let DocumentSpan {
+            first_page,
+            n_pages,
+        } = document.span;
+        for page_no in first_page..first_page + n_pages {
+            let Some(slot) = owner.get_mut(page_no as usize - 1) else {
+                bail!(
+                    "document {document_idx} claims page {page_no} of {}",
+                    new.pages.len()
+                );
+            };
+            if slot.replace(document_idx).is_some() {
+                bail!("page {page_no} is claimed by two documents");
+            }
+        }
+    }
+    owner
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| o.with_context(|| format!("page {} belongs to no document", i + 1)))
+        .collect()
+}
+
+/// One line of the intake log: what happened to one input file.
+struct IntakeRow<'a> {
+    source_name: &'a str,
+    source_path: &'a str,
+    sha256: Option<&'a str>,
+    size: Option<u64>,
+    outcome: &'a str,
+    file_id: Option<i64>,
+    failure: Option<&'a Failure>,
+}
+
+impl<'a> IntakeRow<'a> {
+    fn of(new: &'a NewFile, outcome: &'a str, file_id: i64) -> Self {
+        IntakeRow {
+            source_name: new.source_name.expose(),
+            source_path: new.source_path.expose(),
+            sha256: Some(&new.sha256),
+            size: Some(new.size),
+            outcome,
+            file_id: Some(file_id),
+            failure: None,
+        }
+    }
+}
+
+fn insert_intake(conn: &Connection, row: &IntakeRow<'_>, at: &str) -> anyhow::Result<()> {
+    conn.execute(
+        "INSERT INTO intake (at, source_name, source_path, sha256, size, outcome, file_id, stage, error_kind, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            at,
+            row.source_name,
+            row.source_path,
+            row.sha256,
+            row.size.map(|s| s as i64),
+            row.outcome,
+            row.file_id,
+            row.failure.map(|f| f.stage.as_str()),
+            row.failure.map(|f| f.kind.as_str()),
+            row.failure.map(ToString::to_string),
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn timestamp(now: DateTime<Utc>) -> String {
+    now.to_rfc3339_opts(SecondsFormat::Millis, true)
+}

@@ -1,0 +1,298 @@
+//! The command line: subcommands, their options, and how results are printed (for people, or
+//! as JSON with `--json`). Work is delegated to `pipeline` and `archive`; nothing here knows
+//! SQL or the order of stages.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::archive::{self, Archive, SearchQuery};
+use crate::config::Config;
+use crate::pipeline::{self, Event, Workers};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "chartscan",
+    version,
+    about = "Scanned medical records into a searchable archive"
+)]
+pub struct Cli {
+    /// Configuration file [default: $CHARTSCAN_CONFIG, else ./config/chartscan.toml, else built in]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Archive directory [default: archive.dir from the configuration]
+    #[arg(long, global = true, env = "CHARTSCAN_ARCHIVE", value_name = "DIR")]
+    pub archive: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// OCR and file scanned charts (files and folders, recursively)
+    Ingest {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Worker threads, each with its own OCR engine [default: ingest.jobs, 0 = all cores]
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+    },
+    /// Full-text search over every page, best matches first
+    Search {
+        #[arg(required = true, value_name = "QUERY")]
+        query: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A document's metadata and text
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every document, one JSON object a line
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Write here instead of standard output
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Files that could not be filed, and why
+    Failures {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::load(cli.config.as_deref())?;
+    let archive_dir = cli
+        .archive
+        .clone()
+        .unwrap_or_else(|| config.archive.dir.clone());
+    match cli.command {
+        Command::Ingest { paths, jobs } => ingest(&config, &archive_dir, &paths, jobs),
+        Command::Search { query, limit, json } => {
+            let conn = Archive::existing(&archive_dir)?.connect()?;
+            let hits = archive::search(
+                &conn,
+                &SearchQuery {
+                    text: query.join(" "),
+                    limit,
+                },
+            )?;
+            if json {
+                print_json(&hits)?;
+            } else if hits.is_empty() {
+                println!("no matches");
+            } else {
+                for hit in &hits {
+                    println!(
+                        "#{:<6} page {:<3} {:<22} {}",
+                        hit.document_id,
+                        hit.page,
+                        hit.doc_type.as_deref().unwrap_or("-"),
+                        hit.source
+                    );
+                    println!("        {}", hit.snippet.trim());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { id, json } => {
+            let conn = Archive::existing(&archive_dir)?.connect()?;
+            let Some(view) = archive::document(&conn, id)? else {
+                anyhow::bail!("no document {id}");
+            };
+            if json {
+                print_json(&view)?;
+            } else {
+                print_document(&view);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export {
+            format: ExportFormat::Jsonl,
+            output,
+        } => {
+            let conn = Archive::existing(&archive_dir)?.connect()?;
+            let sink: Box<dyn Write> = match &output {
+                Some(path) => Box::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("creating {}", path.display()))?,
+                ),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            let mut sink = std::io::BufWriter::new(sink);
+            let n = archive::export(&conn, |record| {
+                serde_json::to_writer(&mut sink, &record)?;
+                sink.write_all(b"\n")?;
+                Ok(())
+            })?;
+            sink.flush()?;
+            if output.is_some() {
+                eprintln!("exported {n} documents");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Failures { json } => {
+            let conn = Archive::existing(&archive_dir)?.connect()?;
+            let rows = archive::failures(&conn)?;
+            if json {
+                print_json(&rows)?;
+            } else if rows.is_empty() {
+                println!("no failed files");
+            } else {
+                for row in &rows {
+                    println!(
+                        "{}  {}  {}",
+                        row.at,
+                        row.path,
+                        row.reason.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn ingest(
+    config: &Config,
+    archive_dir: &std::path::Path,
+    paths: &[PathBuf],
+    jobs: Option<usize>,
+) -> anyhow::Result<ExitCode> {
+    let files = crate::intake::collect(paths)?;
+    let archive = Archive::open(archive_dir)?;
+    let jobs = jobs.filter(|&j| j > 0).unwrap_or_else(|| config.jobs());
+    let workers = Workers::start(config, jobs)?;
+    let progress = Progress::new(files.len());
+    let summary = pipeline::ingest(config, &archive, &workers, &files, &|event| {
+        progress.on(event)
+    })?;
+    progress.bar.finish_and_clear();
+
+    let secs = summary.elapsed.as_secs_f64();
+    println!(
+        "filed {} documents from {} files, {} duplicates, {} failed, {} pages in {:.1} s ({:.2} pages/s)",
+        summary.documents_filed,
+        summary.files_filed,
+        summary.duplicates,
+        summary.failed,
+        summary.pages,
+        secs,
+        summary.pages as f64 / secs.max(1e-9),
+    );
+    for (report, failure) in summary.failures() {
+        println!("failed: {}: {failure}", report.path.display());
+    }
+    Ok(if summary.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A progress bar in pages (shown only when stderr is a terminal). The total grows as files are
+/// opened; files not opened yet count at the mean pages per file seen so far.
+struct Progress {
+    bar: ProgressBar,
+    files_total: usize,
+    files_opened: AtomicUsize,
+    pages_known: AtomicUsize,
+}
+
+impl Progress {
+    fn new(files_total: usize) -> Self {
+        let bar = if std::io::stderr().is_terminal() {
+            ProgressBar::with_draw_target(Some(files_total as u64), ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:32}] {pos}/{len} pages  {per_sec}  ETA {eta}",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        Progress {
+            bar,
+            files_total,
+            files_opened: AtomicUsize::new(0),
+            pages_known: AtomicUsize::new(0),
+        }
+    }
+
+    fn on(&self, event: Event) {
+        match event {
+            Event::FileOpened { n_pages } => {
+                let opened = self.files_opened.fetch_add(1, Ordering::Relaxed) + 1;
+                let known = self.pages_known.fetch_add(n_pages, Ordering::Relaxed) + n_pages;
+                let unopened = self.files_total.saturating_sub(opened);
+                let estimate = known + unopened * known.div_ceil(opened).max(1);
+                self.bar
+                    .set_length(estimate.max(self.bar.position() as usize) as u64);
+            }
+            Event::PageDone => self.bar.inc(1),
+            Event::FileDone => {}
+        }
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+fn print_document(view: &archive::DocumentView) {
+    let dash = || "-".to_string();
+    println!("document    {}", view.id);
+    println!(
+        "source      {} (pages {}-{} of {})",
+        view.source,
+        view.first_page,
+        view.first_page + view.pages - 1,
+        view.file_pages
+    );
+    println!("sha256      {}", view.sha256);
+    println!("size        {} bytes, {}", view.size, view.media_type);
+    println!("ingested    {}", view.ingested_at);
+    println!(
+        "type        {}{}",
+        view.doc_type.clone().unwrap_or_else(dash),
+        view.doc_type_confidence
+            .map(|c| format!(" ({:.0}%)", c * 100.0))
+            .unwrap_or_default()
+    );
+    println!(
+        "ocr conf    {}",
+        view.ocr_confidence
+            .map(|c| format!("{c:.1}"))
+            .unwrap_or_else(dash)
+    );
+    for page in &view.page_texts {
+        let how = match (page.text_source.as_str(), page.dpi, page.ocr_confidence) {
+            ("ocr", Some(dpi), Some(conf)) => format!("ocr at {dpi} dpi, confidence {conf:.0}"),
+            (source, _, _) => source.replace('_', " "),
+        };
+        println!("\n--- page {} ({how}) ---", page.page);
+        println!("{}", page.text.trim_end());
+    }
+}

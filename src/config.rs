@@ -1,0 +1,188 @@
+//! `config/chartscan.toml` turned into a validated [`Config`], read once at start-up and passed
+//! down explicitly.
+//!
+//! Unknown keys are rejected (a typo must not silently fall back to a default). No stage reads
+//! the environment or a file for settings; they receive the parts of `Config` they need.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// The shipped configuration, used when no file is found.
+pub const DEFAULT_TOML: &str = include_str!("../config/chartscan.toml");
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub archive: ArchiveConfig,
+    pub ingest: IngestConfig,
+    pub ocr: OcrConfig,
+    pub pdf: PdfConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArchiveConfig {
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    pub jobs: usize,
+    pub max_file_bytes: u64,
+    pub max_pages: u32,
+    pub max_page_pixels: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    Tesseract,
+    Fake,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OcrConfig {
+    pub engine: EngineKind,
+    pub language: String,
+    pub psm: u32,
+    pub datapath: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PdfConfig {
+    pub raster_dpi: u32,
+    pub tool_timeout_secs: u64,
+    pub text_layer_min_chars: usize,
+}
+
+impl Default for ArchiveConfig {
+    fn default() -> Self {
+        ArchiveConfig {
+            dir: PathBuf::from("archive"),
+        }
+    }
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            jobs: 0,
+            max_file_bytes: 1 << 30,
+            max_pages: 2000,
+            max_page_pixels: 120_000_000,
+        }
+    }
+}
+
+impl Default for OcrConfig {
+    fn default() -> Self {
+        OcrConfig {
+            engine: EngineKind::Tesseract,
+            language: "eng".to_string(),
+            psm: 3,
+            datapath: String::new(),
+        }
+    }
+}
+
+impl Default for PdfConfig {
+    fn default() -> Self {
+        PdfConfig {
+            raster_dpi: 300,
+            tool_timeout_secs: 120,
+            text_layer_min_chars: 40,
+        }
+    }
+}
+
+impl Config {
+    /// Parses and validates one configuration text.
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Loads the configuration: `explicit` if given, else `$CHARTSCAN_CONFIG`, else
+    /// `./config/chartscan.toml` if it exists, else the built-in copy of the shipped file.
+    pub fn load(explicit: Option<&Path>) -> anyhow::Result<Config> {
+        let from_env = std::env::var_os("CHARTSCAN_CONFIG").map(PathBuf::from);
+        let local = Path::new("config/chartscan.toml");
+        let path = match (explicit, from_env) {
+            (Some(path), _) => Some(path.to_path_buf()),
+            (None, Some(path)) => Some(path),
+            (None, None) if local.is_file() => Some(local.to_path_buf()),
+            (None, None) => None,
+        };
+        match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading config {}", path.display()))?;
+                Config::parse(&text).with_context(|| format!("in config {}", path.display()))
+            }
+            None => Config::parse(DEFAULT_TOML).context("in the built-in config"),
+        }
+    }
+
+    /// Worker threads to run: the configured number, or one per core.
+    pub fn jobs(&self) -> usize {
+        match self.ingest.jobs {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.ocr.psm > 13 {
+            bail!("ocr.psm must be 0..=13, not {}", self.ocr.psm);
+        }
+        if self.ocr.language.is_empty() {
+            bail!("ocr.language must not be empty");
+        }
+        if !(72..=1200).contains(&self.pdf.raster_dpi) {
+            bail!(
+                "pdf.raster_dpi must be 72..=1200, not {}",
+                self.pdf.raster_dpi
+            );
+        }
+        if self.pdf.tool_timeout_secs == 0 {
+            bail!("pdf.tool_timeout_secs must be at least 1");
+        }
+        if self.ingest.max_pages == 0 || self.ingest.max_page_pixels == 0 {
+            bail!("ingest.max_pages and ingest.max_page_pixels must be positive");
+        }
+        if self.archive.dir.as_os_str().is_empty() {
+            bail!("archive.dir must not be empty");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_file_parses_and_matches_the_defaults() {
+        let shipped = Config::parse(DEFAULT_TOML).unwrap();
+        let default = Config::default();
+        assert_eq!(format!("{shipped:?}"), format!("{default:?}"));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = Config::parse("[ocr]\npsn = 6\n").unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_rejected() {
+        assert!(Config::parse("[ocr]\npsm = 14\n").is_err());
+        assert!(Config::parse("[pdf]\nraster_dpi = 10\n").is_err());
+    }
+}

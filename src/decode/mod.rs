@@ -1,0 +1,228 @@
+//! Bytes to pages: PNG, JPEG, TIFF (every page; uncompressed, LZW, Deflate, PackBits, JPEG,
+//! CCITT Group 4) and PDF (text layer, embedded page image, or rasterised).
+//!
+//! The format is decided from the content, never the file name. A file is checked for
+//! completeness and its declared page sizes against the pixel limit when it is opened, before
+//! any pixel is decoded, so a truncated or bomb file fails fast with a reason. Pages are then
+//! decoded one at a time ([`Opened::page`]) so a 500-page file never sits in memory at once.
+//! This module does no file I/O of its own; the one exception is PDF, which hands the bytes to
+//! poppler (`pdftotext`, `pdftoppm`) through a private temporary file, under a timeout.
+
+mod pdf;
+mod poppler;
+mod raster;
+mod tiff;
+
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::model::{ErrorKind, Failure, MediaType, PageContent};
+
+/// The limits and choices decoding works under (a slice of [`Config`]).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_pages: u32,
+    pub max_page_pixels: u64,
+    pub raster_dpi: u32,
+    pub tool_timeout: Duration,
+    pub text_layer_min_chars: usize,
+}
+
+impl Limits {
+    pub fn from_config(config: &Config) -> Self {
+        Limits {
+            max_pages: config.ingest.max_pages,
+            max_page_pixels: config.ingest.max_page_pixels,
+            raster_dpi: config.pdf.raster_dpi,
+            tool_timeout: Duration::from_secs(config.pdf.tool_timeout_secs),
+            text_layer_min_chars: config.pdf.text_layer_min_chars,
+        }
+    }
+
+    /// Refuses a page whose declared size is above the pixel limit.
+    fn check_pixels(&self, what: &str, width: u64, height: u64) -> Result<(), Failure> {
+        if width == 0 || height == 0 {
+            return Err(Failure::decode(
+                ErrorKind::Corrupt,
+                format!("{what} declares an empty size {width}x{height}"),
+            ));
+        }
+        if width.saturating_mul(height) > self.max_page_pixels {
+            return Err(Failure::decode(
+                ErrorKind::TooLarge,
+                format!(
+                    "{what} {width}x{height} exceeds pixel limit ({} pixels)",
+                    self.max_page_pixels
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_page_count(&self, n_pages: usize) -> Result<(), Failure> {
+        if n_pages > self.max_pages as usize {
+            return Err(Failure::decode(
+                ErrorKind::TooLarge,
+                format!("{n_pages} pages exceed the limit of {}", self.max_pages),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A file whose structure has been checked, ready to decode page by page (from any thread).
+pub struct Opened {
+    pub media_type: MediaType,
+    inner: Inner,
+}
+
+enum Inner {
+    Raster(raster::Raster),
+    Tiff(tiff::Tiff),
+    Pdf(Box<pdf::Pdf>),
+}
+
+impl Opened {
+    pub fn n_pages(&self) -> usize {
+        match &self.inner {
+            Inner::Raster(_) => 1,
+            Inner::Tiff(tiff) => tiff.n_pages(),
+            Inner::Pdf(pdf) => pdf.n_pages(),
+        }
+    }
+
+    /// Decodes page `page_idx` (0-based).
+    pub fn page(&self, page_idx: usize) -> Result<PageContent, Failure> {
+        match &self.inner {
+            Inner::Raster(raster) => raster.page().map(PageContent::Bitmap),
+            Inner::Tiff(tiff) => tiff.page(page_idx).map(PageContent::Bitmap),
+            Inner::Pdf(pdf) => pdf.page(page_idx),
+        }
+    }
+}
+
+/// Decides the format from the leading bytes.
+pub fn sniff(bytes: &[u8]) -> Result<MediaType, Failure> {
+    if bytes.is_empty() {
+        return Err(Failure::decode(ErrorKind::Empty, "file is empty (0 bytes)"));
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Ok(MediaType::Png);
+    }
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Ok(MediaType::Jpeg);
+    }
+    if bytes.starts_with(b"II*\0")
+        || bytes.starts_with(b"MM\0*")
+        || bytes.starts_with(b"II+\0")
+        || bytes.starts_with(b"MM\0+")
+    {
+        return Ok(MediaType::Tiff);
+    }
+    let head = &bytes[..bytes.len().min(1024)];
+    if head.windows(5).any(|w| w == b"%PDF-") {
+        return Ok(MediaType::Pdf);
+    }
+    let printable = head
+        .iter()
+        .filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+        .count();
+    let looks_like = if printable * 10 >= head.len() * 9 {
+        "text"
+    } else {
+        "binary data"
+    };
+    Err(Failure::decode(
+        ErrorKind::Unsupported,
+        format!("not a PDF, PNG, JPEG or TIFF file (content looks like {looks_like})"),
+    ))
+}
+
+/// Checks a file's structure and declared sizes, without decoding pixels.
+pub fn open(bytes: std::sync::Arc<[u8]>, limits: &Limits) -> Result<Opened, Failure> {
+    let media_type = sniff(&bytes)?;
+    let inner = match media_type {
+        MediaType::Png | MediaType::Jpeg => {
+            Inner::Raster(raster::Raster::open(bytes, media_type, limits)?)
+        }
+        MediaType::Tiff => Inner::Tiff(tiff::Tiff::open(bytes, limits)?),
+        MediaType::Pdf => Inner::Pdf(Box::new(pdf::Pdf::open(&bytes, limits)?)),
+    };
+    Ok(Opened { media_type, inner })
+}
+
+/// Luma from 8-bit RGB with integer weights (ITU-R BT.601).
+fn luma(r: u8, g: u8, b: u8) -> u8 {
+    ((77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b)) >> 8) as u8
+}
+
+/// Expands MSB-first packed 1-bit rows (`row_bytes` each) into 0/255 gray, `one` being the
+/// gray value of a 1 bit.
+fn unpack_bits(packed: &[u8], width: u32, height: u32, row_bytes: usize, one: u8) -> Vec<u8> {
+    let zero = 255 - one;
+    let mut out = Vec::with_capacity(width as usize * height as usize);
+    for row in packed.chunks(row_bytes).take(height as usize) {
+        for x in 0..width as usize {
+            let bit = row
+                .get(x / 8)
+                .is_some_and(|byte| byte & (0x80 >> (x % 8)) != 0);
+            out.push(if bit { one } else { zero });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_content_not_name() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\nrest").unwrap(), MediaType::Png);
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).unwrap(), MediaType::Jpeg);
+        assert_eq!(sniff(b"II*\0....").unwrap(), MediaType::Tiff);
+        assert_eq!(sniff(b"MM\0*....").unwrap(), MediaType::Tiff);
+        assert_eq!(sniff(b"junk\n%PDF-1.4\n").unwrap(), MediaType::Pdf);
+    }
+
+    #[test]
+    fn refuses_empty_and_foreign_content() {
+        assert_eq!(sniff(b"").unwrap_err().kind, ErrorKind::Empty);
+        let text = sniff(b"Dear Dr Smith, please see the enclosed").unwrap_err();
+        assert_eq!(text.kind, ErrorKind::Unsupported);
+        assert!(text.message.contains("looks like text"), "{text}");
+        let zip = sniff(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00").unwrap_err();
+        assert!(zip.message.contains("binary"), "{zip}");
+    }
+
+    #[test]
+    fn unpacks_bits_msb_first() {
+        assert_eq!(unpack_bits(&[0b1010_0000], 3, 1, 1, 255), vec![255, 0, 255]);
+        assert_eq!(
+            unpack_bits(&[0b1000_0000, 0], 2, 2, 1, 0),
+            vec![0, 255, 255, 255]
+        );
+    }
+
+    #[test]
+    fn pixel_limit_is_checked_from_declared_size() {
+        let limits = Limits {
+            max_pages: 10,
+            max_page_pixels: 1_000_000,
+            raster_dpi: 300,
+            tool_timeout: Duration::from_secs(1),
+            text_layer_min_chars: 40,
+        };
+        let err = limits.check_pixels("image", 40000, 40000).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::TooLarge);
+        assert!(
+            err.to_string()
+                .starts_with("decode: image 40000x40000 exceeds pixel limit")
+        );
+        assert!(limits.check_pixels("image", 1000, 1000).is_ok());
+        assert_eq!(
+            limits.check_pixels("image", 0, 10).unwrap_err().kind,
+            ErrorKind::Corrupt
+        );
+    }
+}

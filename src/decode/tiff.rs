@@ -1,0 +1,219 @@
+//! TIFF files, every page of them (the `image` crate reads only the first).
+//!
+//! Opening walks the whole directory chain and checks that each page's strips or tiles lie
+//! inside the file: a multi-page TIFF cut short must fail as truncated, not be filed as fewer
+//! pages (Tesseract happily OCRs what is left).
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use tiff::decoder::{Decoder, DecodingResult};
+use tiff::tags::Tag;
+use tiff::{ColorType, TiffError};
+
+use super::{Limits, luma, unpack_bits};
+use crate::model::{Bitmap, ErrorKind, Failure};
+
+pub struct Tiff {
+    bytes: Arc<[u8]>,
+    pages: Vec<PageInfo>,
+    decoder_limits: tiff::decoder::Limits,
+}
+
+struct PageInfo {
+    dpi: Option<u32>,
+}
+
+impl Tiff {
+    pub fn open(bytes: Arc<[u8]>, limits: &Limits) -> Result<Self, Failure> {
+        let decoder_limits = decoder_limits(limits);
+        let mut decoder = Decoder::new(Cursor::new(&bytes[..]))
+            .map_err(|e| tiff_error(&e, "tiff header"))?
+            .with_limits(decoder_limits.clone());
+        let mut pages = Vec::new();
+        loop {
+            let page_no = pages.len() + 1;
+            limits.check_page_count(page_no)?;
+            let what = format!("tiff page {page_no}");
+            let (width, height) = decoder.dimensions().map_err(|e| tiff_error(&e, &what))?;
+            limits.check_pixels(&what, u64::from(width), u64::from(height))?;
+            let color = decoder.colortype().map_err(|e| tiff_error(&e, &what))?;
+            supported(color).map_err(|e| e.context(&what))?;
+            check_chunks_inside(&mut decoder, bytes.len(), &what)?;
+            pages.push(PageInfo {
+                dpi: read_dpi(&mut decoder),
+            });
+            if !decoder.more_images() {
+                break;
+            }
+            decoder
+                .next_image()
+                .map_err(|e| tiff_error(&e, &format!("tiff page {}", page_no + 1)))?;
+        }
+        Ok(Tiff {
+            bytes,
+            pages,
+            decoder_limits,
+        })
+    }
+
+    pub fn n_pages(&self) -> usize {
+        self.pages.len()
+    }
+
+    pub fn page(&self, page_idx: usize) -> Result<Bitmap, Failure> {
+        let what = format!("tiff page {}", page_idx + 1);
+        let mut decoder = Decoder::new(Cursor::new(&self.bytes[..]))
+            .map_err(|e| tiff_error(&e, "tiff header"))?
+            .with_limits(self.decoder_limits.clone());
+        decoder
+            .seek_to_image(page_idx)
+            .map_err(|e| tiff_error(&e, &what))?;
+        let (width, height) = decoder.dimensions().map_err(|e| tiff_error(&e, &what))?;
+        let color = decoder.colortype().map_err(|e| tiff_error(&e, &what))?;
+        let data = decoder.read_image().map_err(|e| tiff_error(&e, &what))?;
+        let gray = to_gray(data, color, width, height).map_err(|e| e.context(&what))?;
+        let image = image::GrayImage::from_raw(width, height, gray).ok_or_else(|| {
+            Failure::decode(
+                ErrorKind::Corrupt,
+                format!("{what}: pixel data shorter than its size"),
+            )
+        })?;
+        Ok(Bitmap {
+            image,
+            dpi: self.pages[page_idx].dpi,
+        })
+    }
+}
+
+fn decoder_limits(limits: &Limits) -> tiff::decoder::Limits {
+    let mut decoder_limits = tiff::decoder::Limits::default();
+    // Room for the largest allowed page in 16-bit RGBA, the widest layout we accept.
+    decoder_limits.decoding_buffer_size =
+        usize::try_from(limits.max_page_pixels.saturating_mul(8)).unwrap_or(usize::MAX);
+    decoder_limits
+}
+
+fn supported(color: ColorType) -> Result<(), Failure> {
+    match color {
+        ColorType::Gray(1 | 8 | 16) | ColorType::RGB(8 | 16) | ColorType::RGBA(8 | 16) => Ok(()),
+        ColorType::GrayA(8) => Ok(()),
+        other => Err(Failure::decode(
+            ErrorKind::Unsupported,
+            format!("colour type {other:?} is not supported"),
+        )),
+    }
+}
+
+/// Every strip or tile of the current page must lie inside the file.
+fn check_chunks_inside(
+    decoder: &mut Decoder<Cursor<&[u8]>>,
+    file_len: usize,
+    what: &str,
+) -> Result<(), Failure> {
+    let (offsets_tag, counts_tag) = match decoder.find_tag(Tag::TileOffsets) {
+        Ok(Some(_)) => (Tag::TileOffsets, Tag::TileByteCounts),
+        _ => (Tag::StripOffsets, Tag::StripByteCounts),
+    };
+    let offsets: Vec<u64> = decoder
+        .find_tag_unsigned_vec(offsets_tag)
+        .map_err(|e| tiff_error(&e, what))?
+        .unwrap_or_default();
+    let counts: Vec<u64> = decoder
+        .find_tag_unsigned_vec(counts_tag)
+        .map_err(|e| tiff_error(&e, what))?
+        .unwrap_or_default();
+    if offsets.is_empty() || offsets.len() != counts.len() {
+        return Err(Failure::decode(
+            ErrorKind::Corrupt,
+            format!("{what} has no usable strip or tile table"),
+        ));
+    }
+    let past_end = offsets
+        .iter()
+        .zip(&counts)
+        .any(|(offset, count)| offset.saturating_add(*count) > file_len as u64);
+    if past_end {
+        return Err(Failure::decode(
+            ErrorKind::Truncated,
+            format!("{what} truncated (its image data runs past the end of the file)"),
+        ));
+    }
+    Ok(())
+}
+
+fn read_dpi(decoder: &mut Decoder<Cursor<&[u8]>>) -> Option<u32> {
+    let x_resolution = decoder.get_tag_f64(Tag::XResolution).ok()?;
+    let unit = decoder
+        .find_tag_unsigned::<u16>(Tag::ResolutionUnit)
+        .ok()
+        .flatten()
+        .unwrap_or(2);
+    let dpi = match unit {
+        2 => x_resolution,
+        3 => x_resolution * 2.54,
+        _ => return None,
+    };
+    (dpi.is_finite() && (20.0..=4800.0).contains(&dpi)).then(|| dpi.round() as u32)
+}
+
+fn to_gray(
+    data: DecodingResult,
+    color: ColorType,
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, Failure> {
+    let n_pixels = width as usize * height as usize;
+    let gray = match (color, data) {
+        (ColorType::Gray(1), DecodingResult::U8(packed)) => {
+            // The decoder normalises photometric interpretation: a 1 bit is white.
+            unpack_bits(&packed, width, height, (width as usize).div_ceil(8), 255)
+        }
+        (ColorType::Gray(8), DecodingResult::U8(v)) => v,
+        (ColorType::Gray(16), DecodingResult::U16(v)) => v.iter().map(|s| (s >> 8) as u8).collect(),
+        (ColorType::GrayA(8), DecodingResult::U8(v)) => v.chunks_exact(2).map(|p| p[0]).collect(),
+        (ColorType::RGB(8), DecodingResult::U8(v)) => {
+            v.chunks_exact(3).map(|p| luma(p[0], p[1], p[2])).collect()
+        }
+        (ColorType::RGBA(8), DecodingResult::U8(v)) => {
+            v.chunks_exact(4).map(|p| luma(p[0], p[1], p[2])).collect()
+        }
+        (ColorType::RGB(16), DecodingResult::U16(v)) => v
+            .chunks_exact(3)
+            .map(|p| luma((p[0] >> 8) as u8, (p[1] >> 8) as u8, (p[2] >> 8) as u8))
+            .collect(),
+        (ColorType::RGBA(16), DecodingResult::U16(v)) => v
+            .chunks_exact(4)
+            .map(|p| luma((p[0] >> 8) as u8, (p[1] >> 8) as u8, (p[2] >> 8) as u8))
+            .collect(),
+        (other, _) => {
+            return Err(Failure::decode(
+                ErrorKind::Unsupported,
+                format!("colour type {other:?} is not supported"),
+            ));
+        }
+    };
+    if gray.len() < n_pixels {
+        return Err(Failure::decode(
+            ErrorKind::Truncated,
+            "pixel data ends early",
+        ));
+    }
+    Ok(gray)
+}
+
+fn tiff_error(error: &TiffError, what: &str) -> Failure {
+    let kind = match error {
+        TiffError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ErrorKind::Truncated
+        }
+        TiffError::UnsupportedError(_) => ErrorKind::Unsupported,
+        TiffError::LimitsExceeded => ErrorKind::TooLarge,
+        _ => ErrorKind::Corrupt,
+    };
+    let message = match kind {
+        ErrorKind::Truncated => format!("{what} truncated"),
+        _ => format!("{what}: {error}"),
+    };
+    Failure::decode(kind, message)
+}

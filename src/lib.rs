@@ -1,0 +1,15 @@
+//! chartscan: scanned paper medical records into an indexed, searchable SQLite archive.
+//!
+//! The modules are listed in the order data flows through them; `pipeline` is the only one that
+//! knows that order. See the README's Architecture section for the map.
+
+pub mod config;
+pub mod model;
+
+pub mod archive;
+pub mod decode;
+pub mod intake;
+pub mod ocr;
+
+pub mod cli;
+pub mod pipeline;

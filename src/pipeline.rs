@@ -1,0 +1,413 @@
+//! The only module that knows the order of the stages and how they run in parallel.
+//!
+//! ```text
+//! path ─read─▶ Intake ─(already archived?)─▶ decode::open ─┬─ page 1: decode ─ ocr ─┐
+//!                                                          ├─ page 2: decode ─ ocr ─┼─▶ documents ─▶ writer
+//!                                                          └─ page n: ...          ─┘
+//! ```
+//!
+//! Files and their pages run on one rayon pool of `jobs` threads; each thread owns one OCR
+//! engine, created once before the first file and reused. Pages are decoded inside their own
+//! task, so at most a handful of page bitmaps are in memory at a time. One writer thread owns
+//! the archive connection and files results in the order they complete. A failure, even a panic,
+//! in one file is recorded against that file and the run goes on.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rayon::prelude::*;
+use tracing::{info, warn};
+
+use crate::archive::{self, Archive, NewDocument, NewFile, Outcome};
+use crate::config::Config;
+use crate::decode::{self, Limits};
+use crate::intake;
+use crate::model::{
+    DocumentSpan, ErrorKind, Failure, PageContent, PageText, Phi, Stage, TextSource,
+};
+use crate::ocr::{self, OcrEngine};
+
+/// Resolution assumed for a bitmap whose file states none.
+const DEFAULT_DPI: u32 = 300;
+
+/// Progress as it happens, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub enum Event {
+    /// A file was opened and holds this many pages.
+    FileOpened { n_pages: usize },
+    /// One more page has its text.
+    PageDone,
+    /// A file reached its final state.
+    FileDone,
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub source_name: Phi<String>,
+    pub sha256: Option<String>,
+    pub n_pages: usize,
+    pub outcome: Outcome,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub files_filed: usize,
+    pub documents_filed: usize,
+    pub duplicates: usize,
+    pub failed: usize,
+    pub pages: usize,
+    pub elapsed: Duration,
+    pub reports: Vec<FileReport>,
+}
+
+impl Summary {
+    fn add(&mut self, report: FileReport) {
+        match &report.outcome {
+            Outcome::Filed { document_ids, .. } => {
+                self.files_filed += 1;
+                self.documents_filed += document_ids.len();
+                self.pages += report.n_pages;
+            }
+            Outcome::Duplicate { .. } => self.duplicates += 1,
+            Outcome::Failed(_) => self.failed += 1,
+        }
+        self.reports.push(report);
+    }
+
+    pub fn failures(&self) -> impl Iterator<Item = (&FileReport, &Failure)> {
+        self.reports.iter().filter_map(|r| match &r.outcome {
+            Outcome::Failed(failure) => Some((r, failure)),
+            _ => None,
+        })
+    }
+}
+
+/// The worker pool and the OCR engine each of its threads owns.
+pub struct Workers {
+    pool: rayon::ThreadPool,
+    engines: Vec<Mutex<Box<dyn OcrEngine>>>,
+}
+
+impl Workers {
+    /// Starts `jobs` threads and creates one engine on each, failing if any engine cannot start
+    /// (missing language data fails here, before any file is touched).
+    pub fn start(config: &Config, jobs: usize) -> anyhow::Result<Workers> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .thread_name(|i| format!("chartscan-worker-{i}"))
+            .build()
+            .context("starting worker threads")?;
+        let engines = pool
+            .broadcast(|_| ocr::engine(&config.ocr))
+            .into_iter()
+            .map(|engine| engine.map(Mutex::new))
+            .collect::<Result<Vec<_>, Failure>>()
+            .context("starting the OCR engine")?;
+        Ok(Workers { pool, engines })
+    }
+
+    fn with_engine<R>(&self, f: impl FnOnce(&mut dyn OcrEngine) -> R) -> R {
+        let idx = rayon::current_thread_index().expect("OCR runs on the worker pool");
+        let mut engine = self.engines[idx]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        f(engine.as_mut())
+    }
+}
+
+/// Everything a file's processing needs, shared by all workers.
+struct Shared<'a> {
+    config: &'a Config,
+    limits: Limits,
+    workers: &'a Workers,
+    lookup: Mutex<rusqlite::Connection>,
+    observer: &'a (dyn Fn(Event) + Sync),
+}
+
+/// The result of processing one file, for the writer.
+enum Processed {
+    Ready(Box<NewFile>),
+    Duplicate {
+        file_id: i64,
+        sha256: String,
+        size: u64,
+    },
+    Failed {
+        identity: Option<(String, u64)>,
+        failure: Failure,
+    },
+}
+
+/// Ingests `files` into `archive`: every file ends filed, recorded as a duplicate, or recorded
+/// as failed with a reason.
+pub fn ingest(
+    config: &Config,
+    archive: &Archive,
+    workers: &Workers,
+    files: &[PathBuf],
+    observer: &(dyn Fn(Event) + Sync),
+) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let context = Shared {
+        config,
+        limits: Limits::from_config(config),
+        workers,
+        lookup: Mutex::new(archive.connect()?),
+        observer,
+    };
+    let (sender, receiver) =
+        crossbeam_channel::bounded::<(PathBuf, Processed)>(workers.engines.len() * 2);
+    let mut summary = std::thread::scope(|scope| -> anyhow::Result<Summary> {
+        let writer = scope.spawn(|| write_all(archive, receiver, observer));
+        workers.pool.scope_fifo(|pool_scope| {
+            for path in files {
+                let sender = sender.clone();
+                let context = &context;
+                pool_scope.spawn_fifo(move |_| {
+                    let processed = process_guarded(context, path);
+                    // The writer only stops early if the archive cannot be opened; that error
+                    // is reported when it is joined.
+                    let _ = sender.send((path.clone(), processed));
+                });
+            }
+        });
+        drop(sender);
+        writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// Runs [`process`], turning a panic anywhere inside into a failure of this file.
+fn process_guarded(context: &Shared<'_>, path: &Path) -> Processed {
+    std::panic::catch_unwind(AssertUnwindSafe(|| process(context, path))).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Processed::Failed {
+            identity: None,
+            failure: Failure::new(
+                Stage::Decode,
+                ErrorKind::Corrupt,
+                format!("internal error while decoding: {message}"),
+            ),
+        }
+    })
+}
+
+fn process(context: &Shared<'_>, path: &Path) -> Processed {
+    let intake = match intake::read(path, context.config.ingest.max_file_bytes) {
+        Ok(intake) => intake,
+        Err(failure) => {
+            return Processed::Failed {
+                identity: None,
+                failure,
+            };
+        }
+    };
+    let identity = Some((intake.sha256.clone(), intake.size));
+    let known = archive::is_archived(
+        &context
+            .lookup
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+        &intake.sha256,
+    );
+    if let Ok(Some(file_id)) = known {
+        return Processed::Duplicate {
+            file_id,
+            sha256: intake.sha256,
+            size: intake.size,
+        };
+    }
+    let opened = match decode::open(Arc::clone(&intake.bytes), &context.limits) {
+        Ok(opened) => opened,
+        Err(failure) => return Processed::Failed { identity, failure },
+    };
+    let n_pages = opened.n_pages();
+    (context.observer)(Event::FileOpened { n_pages });
+    let pages = (0..n_pages)
+        .into_par_iter()
+        .map(|page_idx| {
+            let page = page_text(context, &opened, page_idx);
+            (context.observer)(Event::PageDone);
+            page
+        })
+        .collect::<Result<Vec<PageText>, Failure>>();
+    let pages = match pages {
+        Ok(pages) => pages,
+        Err(failure) => return Processed::Failed { identity, failure },
+    };
+    let documents = vec![NewDocument {
+        span: DocumentSpan {
+            first_page: 1,
+            n_pages: n_pages as u32,
+        },
+    }];
+    Processed::Ready(Box::new(NewFile {
+        source_name: intake.source_name,
+        source_path: Phi::new(path.to_string_lossy().into_owned()),
+        sha256: intake.sha256,
+        size: intake.size,
+        bytes: intake.bytes,
+        media_type: opened.media_type,
+        pages,
+        documents,
+    }))
+}
+
+/// Decodes one page and reads its text.
+fn page_text(
+    context: &Shared<'_>,
+    opened: &decode::Opened,
+    page_idx: usize,
+) -> Result<PageText, Failure> {
+    let page_no = page_idx as u32 + 1;
+    match opened.page(page_idx)? {
+        PageContent::TextLayer(text) => Ok(PageText {
+            page_no,
+            text,
+            source: TextSource::TextLayer,
+            ocr_confidence: None,
+            dpi: None,
+            width: 0,
+            height: 0,
+        }),
+        PageContent::Bitmap(bitmap) => {
+            let dpi = bitmap.dpi.unwrap_or(DEFAULT_DPI);
+            let output = context
+                .workers
+                .with_engine(|engine| engine.recognize(&bitmap.image, dpi))
+                .map_err(|e| e.context(format!("page {page_no}")))?;
+            Ok(PageText {
+                page_no,
+                text: output.text,
+                source: TextSource::Ocr,
+                ocr_confidence: Some(output.mean_confidence),
+                dpi: Some(dpi),
+                width: bitmap.image.width(),
+                height: bitmap.image.height(),
+            })
+        }
+    }
+}
+
+/// The writer thread: files every result in one transaction each and builds the summary.
+fn write_all(
+    archive: &Archive,
+    receiver: crossbeam_channel::Receiver<(PathBuf, Processed)>,
+    observer: &(dyn Fn(Event) + Sync),
+) -> anyhow::Result<Summary> {
+    let mut conn = archive.connect()?;
+    let mut summary = Summary::default();
+    for (path, processed) in receiver {
+        let report = write_one(archive, &mut conn, &path, processed);
+        observer(Event::FileDone);
+        summary.add(report);
+    }
+    Ok(summary)
+}
+
+fn write_one(
+    archive: &Archive,
+    conn: &mut rusqlite::Connection,
+    path: &Path,
+    processed: Processed,
+) -> FileReport {
+    let now = chrono::Utc::now();
+    let source_name = intake::source_name(path);
+    let source_path = Phi::new(path.to_string_lossy().into_owned());
+    let (sha256, n_pages, result) = match processed {
+        Processed::Ready(new) => {
+            let n_pages = new.pages.len();
+            let result = archive::file(conn, archive, &new, now)
+                .map_err(|e| (Some((new.sha256.clone(), new.size)), e));
+            (Some(new.sha256.clone()), n_pages, result)
+        }
+        Processed::Duplicate {
+            file_id,
+            sha256,
+            size,
+        } => {
+            let result = archive::record_duplicate(
+                conn,
+                &source_name,
+                &source_path,
+                &sha256,
+                size,
+                file_id,
+                now,
+            )
+            .map(|()| Outcome::Duplicate { file_id })
+            .map_err(|e| (Some((sha256.clone(), size)), e));
+            (Some(sha256), 0, result)
+        }
+        Processed::Failed { identity, failure } => {
+            let sha256 = identity.as_ref().map(|(sha, _)| sha.clone());
+            let identity_ref = identity.as_ref().map(|(sha, size)| (sha.as_str(), *size));
+            let result = archive::record_failure(
+                conn,
+                &source_name,
+                &source_path,
+                identity_ref,
+                &failure,
+                now,
+            )
+            .map(|()| Outcome::Failed(failure))
+            .map_err(|e| (identity.clone(), e));
+            (sha256, 0, result)
+        }
+    };
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err((identity, error)) => {
+            let failure = Failure::new(Stage::Archive, ErrorKind::Unreadable, format!("{error:#}"));
+            let identity_ref = identity.as_ref().map(|(sha, size)| (sha.as_str(), *size));
+            if let Err(again) = archive::record_failure(
+                conn,
+                &source_name,
+                &source_path,
+                identity_ref,
+                &failure,
+                now,
+            ) {
+                warn!(error = %again, "could not record an archive failure");
+            }
+            Outcome::Failed(failure)
+        }
+    };
+    log_outcome(sha256.as_deref(), &outcome);
+    FileReport {
+        path: path.to_path_buf(),
+        source_name,
+        sha256,
+        n_pages,
+        outcome,
+    }
+}
+
+fn log_outcome(sha256: Option<&str>, outcome: &Outcome) {
+    let sha = sha256.map_or("-", |s| &s[..12.min(s.len())]);
+    match outcome {
+        Outcome::Filed {
+            file_id,
+            document_ids,
+        } => {
+            info!(sha, file_id, ?document_ids, "file filed");
+        }
+        Outcome::Duplicate { file_id } => info!(sha, file_id, "duplicate recorded"),
+        Outcome::Failed(failure) => {
+            warn!(sha, stage = failure.stage.as_str(), kind = failure.kind.as_str(), reason = %failure.message, "file failed");
+        }
+    }
+}

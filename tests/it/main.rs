@@ -1,0 +1,10 @@
+//! chartscan's integration tests: one binary, driving the real `chartscan` executable against
+//! throw-away archives. The fast tests use the fake OCR engine; `tesseract` holds the few that
+//! run real Tesseract on small fixtures.
+
+mod harness;
+
+mod bad_input;
+mod ingest;
+mod queries;
+mod tesseract;
