@@ -46,7 +46,7 @@ fn restart_with_single_threaded_ocr() {
 /// hashes only, never names, MRNs or file names.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CHARTSCAN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lopdf=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
