@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::archive::{self, Archive, SearchQuery};
+use crate::classify;
 use crate::config::Config;
 use crate::pipeline::{self, Event, Workers};
 
@@ -48,6 +49,9 @@ pub enum Command {
         query: Vec<String>,
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Only documents of this type (a type id of the taxonomy, e.g. discharge_summary)
+        #[arg(long = "type", value_name = "TYPE")]
+        doc_type: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -70,6 +74,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Train the document-type model and make it the archive's model
+    Train {
+        /// JSON lines of labelled texts, {"text": ..., "doc_type": ...} (repeatable)
+        #[arg(long = "from", value_name = "FILE")]
+        from: Vec<PathBuf>,
+        /// Learn from documents whose type an operator set or confirmed; alone, on top of the
+        /// model in use
+        #[arg(long)]
+        from_archive: bool,
+        /// Write the model to FILE instead of installing it in the archive
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Seed of the held-out split
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -79,21 +99,29 @@ pub enum ExportFormat {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
-    let archive_dir = cli
-        .archive
-        .clone()
-        .unwrap_or_else(|| config.archive.dir.clone());
+    let archive_dir = cli.archive.clone().unwrap_or_else(|| config.archive.dir.clone());
     match cli.command {
         Command::Ingest { paths, jobs } => ingest(&config, &archive_dir, &paths, jobs),
-        Command::Search { query, limit, json } => {
+        Command::Search {
+            query,
+            limit,
+            doc_type,
+            json,
+        } => {
+            if let Some(doc_type) = &doc_type {
+                let taxonomy = config.taxonomy()?;
+                if taxonomy.get(doc_type).is_none() {
+                    let ids: Vec<&str> = taxonomy.types.iter().map(|t| t.id.as_str()).collect();
+                    anyhow::bail!("unknown type {doc_type:?}; the types are {}", ids.join(", "));
+                }
+            }
             let conn = Archive::existing(&archive_dir)?.connect()?;
-            let hits = archive::search(
-                &conn,
-                &SearchQuery {
-                    text: query.join(" "),
-                    limit,
-                },
-            )?;
+            let query = SearchQuery {
+                text: query.join(" "),
+                limit,
+                doc_type,
+            };
+            let hits = archive::search(&conn, &query)?;
             if json {
                 print_json(&hits)?;
             } else if hits.is_empty() {
@@ -131,8 +159,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let conn = Archive::existing(&archive_dir)?.connect()?;
             let sink: Box<dyn Write> = match &output {
                 Some(path) => Box::new(
-                    std::fs::File::create(path)
-                        .with_context(|| format!("creating {}", path.display()))?,
+                    std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
                 ),
                 None => Box::new(std::io::stdout().lock()),
             };
@@ -167,7 +194,143 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Train {
+            from,
+            from_archive,
+            output,
+            seed,
+        } => train(
+            &config,
+            &archive_dir,
+            &from,
+            from_archive,
+            output.as_deref(),
+            seed,
+        ),
     }
+}
+
+fn train(
+    config: &Config,
+    archive_dir: &std::path::Path,
+    from: &[PathBuf],
+    from_archive: bool,
+    output: Option<&std::path::Path>,
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        !from.is_empty() || from_archive,
+        "give --from FILE and/or --from-archive"
+    );
+    let started = std::time::Instant::now();
+    let taxonomy = config.taxonomy()?;
+    let mut examples = Vec::new();
+    let mut sources = Vec::new();
+    for path in from {
+        let before = examples.len();
+        read_examples(path, &mut examples)?;
+        sources.push(format!(
+            "{} ({} examples)",
+            path.display(),
+            examples.len() - before
+        ));
+    }
+    let archive = if from_archive || output.is_none() {
+        Some(Archive::open(archive_dir)?)
+    } else {
+        None
+    };
+    let mut base = None;
+    if let (true, Some(archive)) = (from_archive, &archive) {
+        let conn = archive.connect()?;
+        let labelled = archive::operator_labelled(&conn)?;
+        anyhow::ensure!(
+            !labelled.is_empty() || !from.is_empty(),
+            "no document in the archive has a type set or confirmed by an operator yet"
+        );
+        sources.push(format!(
+            "archive {} ({} operator-labelled documents)",
+            archive.dir().display(),
+            labelled.len()
+        ));
+        examples.extend(
+            labelled
+                .into_iter()
+                .map(|(text, label)| classify::Example { text, label }),
+        );
+        if from.is_empty() {
+            base = Some(match archive.current_model()? {
+                Some(model) => model,
+                None => serde_json::from_str(classify::DEFAULT_MODEL_JSON)?,
+            });
+        }
+    }
+    let options = classify::TrainOptions {
+        title_weight: config.classify.title_weight,
+        date_label_weight: config.classify.date_label_weight,
+        seed,
+        base,
+        sources,
+    };
+    let model = classify::train(&taxonomy, &examples, &options)?;
+
+    let mut per_label = std::collections::BTreeMap::<&str, usize>::new();
+    for example in &examples {
+        *per_label.entry(example.label.as_str()).or_default() += 1;
+    }
+    println!("trained on {} examples:", examples.len());
+    for (label, n) in &per_label {
+        println!("  {label:<24} {n}");
+    }
+    let holdout = &model.holdout;
+    println!(
+        "held-out accuracy {:.3}, macro-F1 {:.3} on {} examples the model did not see",
+        holdout.accuracy, holdout.macro_f1, holdout.examples
+    );
+    for class in &holdout.per_class {
+        println!(
+            "  {:<24} F1 {:.3} ({} examples)",
+            class.label, class.f1, class.examples
+        );
+    }
+    let written = match (output, &archive) {
+        (Some(path), _) => {
+            let json = serde_json::to_vec(&model)?;
+            archive::write_atomically(path, &json).with_context(|| format!("writing {}", path.display()))?;
+            path.to_path_buf()
+        }
+        (None, Some(archive)) => archive.save_model(&model)?,
+        (None, None) => unreachable!("an archive is opened when no output is given"),
+    };
+    println!(
+        "model {} ({} words and pairs) written to {} in {:.1} s",
+        model.version,
+        model.vocab.len(),
+        written.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads `{"text": ..., "doc_type": ...}` lines (other keys ignored; `label` is accepted for
+/// `doc_type`).
+fn read_examples(path: &std::path::Path, examples: &mut Vec<classify::Example>) -> anyhow::Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        text: String,
+        #[serde(alias = "label")]
+        doc_type: String,
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let line: Line =
+            serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), n + 1))?;
+        examples.push(classify::Example {
+            text: line.text,
+            label: line.doc_type,
+        });
+    }
+    Ok(())
 }
 
 fn ingest(
@@ -179,9 +342,10 @@ fn ingest(
     let files = crate::intake::collect(paths)?;
     let archive = Archive::open(archive_dir)?;
     let jobs = jobs.filter(|&j| j > 0).unwrap_or_else(|| config.jobs());
+    let classifier = pipeline::load_classifier(config, &archive)?;
     let workers = Workers::start(config, jobs)?;
     let progress = Progress::new(files.len());
-    let summary = pipeline::ingest(config, &archive, &workers, &files, &|event| {
+    let summary = pipeline::ingest(config, &archive, &workers, &classifier, &files, &|event| {
         progress.on(event)
     })?;
     progress.bar.finish_and_clear();
@@ -275,12 +439,23 @@ fn print_document(view: &archive::DocumentView) {
     println!("size        {} bytes, {}", view.size, view.media_type);
     println!("ingested    {}", view.ingested_at);
     println!(
-        "type        {}{}",
+        "type        {}{}{}",
         view.doc_type.clone().unwrap_or_else(dash),
         view.doc_type_confidence
             .map(|c| format!(" ({:.0}%)", c * 100.0))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        if view.doc_type_source == "operator" {
+            ", set by an operator"
+        } else {
+            ""
+        }
     );
+    if let Some(reason) = &view.doc_type_reason {
+        println!("            {reason}");
+    }
+    for finding in &view.findings {
+        println!("review      {finding}");
+    }
     println!(
         "ocr conf    {}",
         view.ocr_confidence

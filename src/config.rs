@@ -19,6 +19,10 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub ocr: OcrConfig,
     pub pdf: PdfConfig,
+    pub classify: ClassifyConfig,
+    /// The taxonomy file in use (resolved at load; `None` = the built-in copy).
+    #[serde(skip)]
+    pub doctypes_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +62,32 @@ pub struct PdfConfig {
     pub raster_dpi: u32,
     pub tool_timeout_secs: u64,
     pub text_layer_min_chars: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassifyConfig {
+    pub min_confidence: f32,
+    pub max_unknown_word_share: f32,
+    pub min_words: usize,
+    pub min_clinical_words: usize,
+    pub title_weight: f32,
+    pub date_label_weight: f32,
+    pub doctypes: PathBuf,
+}
+
+impl Default for ClassifyConfig {
+    fn default() -> Self {
+        ClassifyConfig {
+            min_confidence: 0.4,
+            max_unknown_word_share: 0.45,
+            min_words: 12,
+            min_clinical_words: 5,
+            title_weight: 4.0,
+            date_label_weight: 2.5,
+            doctypes: PathBuf::new(),
+        }
+    }
 }
 
 impl Default for ArchiveConfig {
@@ -119,13 +149,32 @@ impl Config {
             (None, None) if local.is_file() => Some(local.to_path_buf()),
             (None, None) => None,
         };
-        match path {
+        let Some(path) = path else {
+            return Config::parse(DEFAULT_TOML).context("in the built-in config");
+        };
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("reading config {}", path.display()))?;
+        let mut config = Config::parse(&text).with_context(|| format!("in config {}", path.display()))?;
+        // The taxonomy: as configured (relative to the config file), else beside the config.
+        let folder = path.parent().unwrap_or(Path::new("."));
+        config.doctypes_path = if config.classify.doctypes.as_os_str().is_empty() {
+            Some(folder.join("doctypes.toml")).filter(|p| p.is_file())
+        } else {
+            Some(folder.join(&config.classify.doctypes))
+        };
+        Ok(config)
+    }
+
+    /// The document-type taxonomy this configuration names (or the built-in one).
+    pub fn taxonomy(&self) -> anyhow::Result<crate::classify::Taxonomy> {
+        match &self.doctypes_path {
             Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading config {}", path.display()))?;
-                Config::parse(&text).with_context(|| format!("in config {}", path.display()))
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading taxonomy {}", path.display()))?;
+                crate::classify::Taxonomy::parse(&text)
+                    .with_context(|| format!("in taxonomy {}", path.display()))
             }
-            None => Config::parse(DEFAULT_TOML).context("in the built-in config"),
+            None => Ok(crate::classify::Taxonomy::builtin()),
         }
     }
 
@@ -145,16 +194,18 @@ impl Config {
             bail!("ocr.language must not be empty");
         }
         if !(72..=1200).contains(&self.pdf.raster_dpi) {
-            bail!(
-                "pdf.raster_dpi must be 72..=1200, not {}",
-                self.pdf.raster_dpi
-            );
+            bail!("pdf.raster_dpi must be 72..=1200, not {}", self.pdf.raster_dpi);
         }
         if self.pdf.tool_timeout_secs == 0 {
             bail!("pdf.tool_timeout_secs must be at least 1");
         }
         if self.ingest.max_pages == 0 || self.ingest.max_page_pixels == 0 {
             bail!("ingest.max_pages and ingest.max_page_pixels must be positive");
+        }
+        if !(0.0..=1.0).contains(&self.classify.min_confidence)
+            || !(0.0..=1.0).contains(&self.classify.max_unknown_word_share)
+        {
+            bail!("classify.min_confidence and classify.max_unknown_word_share must be within 0..=1");
         }
         if self.archive.dir.as_os_str().is_empty() {
             bail!("archive.dir must not be empty");

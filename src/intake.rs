@@ -77,8 +77,7 @@ pub fn source_name(path: &Path) -> Phi<String> {
 /// Reads one file whole and hashes it. Refuses anything but a regular file (a FIFO would block
 /// the reader forever) and files above `max_bytes`.
 pub fn read(path: &Path, max_bytes: u64) -> Result<Intake, Failure> {
-    let read_error =
-        |e: std::io::Error| Failure::new(Stage::Read, ErrorKind::Unreadable, describe(&e));
+    let read_error = |e: std::io::Error| Failure::new(Stage::Read, ErrorKind::Unreadable, describe(&e));
     let meta = std::fs::metadata(path).map_err(read_error)?;
     if !meta.is_file() {
         return Err(Failure::new(
@@ -91,10 +90,7 @@ pub fn read(path: &Path, max_bytes: u64) -> Result<Intake, Failure> {
         return Err(Failure::new(
             Stage::Read,
             ErrorKind::TooLarge,
-            format!(
-                "file is {} bytes, above the limit of {max_bytes}",
-                meta.len()
-            ),
+            format!("file is {} bytes, above the limit of {max_bytes}", meta.len()),
         ));
     }
     let mut file = std::fs::File::open(path).map_err(read_error)?;
@@ -125,9 +121,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// An I/O error in words an operator knows, without the path (it may be patient data).
 fn describe(error: &std::io::Error) -> String {
     match error.kind() {
-        std::io::ErrorKind::NotFound => {
-            "file not found (moved, deleted or a dangling link)".to_string()
-        }
+        std::io::ErrorKind::NotFound => "file not found (moved, deleted or a dangling link)".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         // io::Error text is "message (os error N)": it names no path.
         _ => error.to_string(),
@@ -158,12 +152,7 @@ mod tests {
         let files = collect(&[dir.path().to_path_buf()]).unwrap();
         let names: Vec<_> = files
             .iter()
-            .map(|f| {
-                f.strip_prefix(dir.path())
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
+            .map(|f| f.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["a.tif", "b/2.png"]);
     }

@@ -6,10 +6,11 @@
 pub mod config;
 pub mod model;
 
-pub mod archive;
-pub mod decode;
 pub mod intake;
+pub mod decode;
 pub mod ocr;
+pub mod classify;
+pub mod archive;
 
-pub mod cli;
 pub mod pipeline;
+pub mod cli;

@@ -37,9 +37,7 @@ fn restart_with_single_threaded_ocr() {
         .args(args)
         .env("OMP_THREAD_LIMIT", "1")
         .exec();
-    eprintln!(
-        "chartscan: warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); OCR may be slow"
-    );
+    eprintln!("chartscan: warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); OCR may be slow");
 }
 
 /// Logs go to stderr, at the level in `CHARTSCAN_LOG` (default `warn`). Log lines carry ids and

@@ -22,12 +22,11 @@ use rayon::prelude::*;
 use tracing::{info, warn};
 
 use crate::archive::{self, Archive, NewDocument, NewFile, Outcome};
+use crate::classify::{self, Classifier, Model, Settings};
 use crate::config::Config;
 use crate::decode::{self, Limits};
 use crate::intake;
-use crate::model::{
-    DocumentSpan, ErrorKind, Failure, PageContent, PageText, Phi, Stage, TextSource,
-};
+use crate::model::{DocumentSpan, ErrorKind, Failure, PageContent, PageText, Phi, Stage, TextSource};
 use crate::ocr::{self, OcrEngine};
 
 /// Resolution assumed for a bitmap whose file states none.
@@ -114,16 +113,34 @@ impl Workers {
 
     fn with_engine<R>(&self, f: impl FnOnce(&mut dyn OcrEngine) -> R) -> R {
         let idx = rayon::current_thread_index().expect("OCR runs on the worker pool");
-        let mut engine = self.engines[idx]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut engine = self.engines[idx].lock().unwrap_or_else(PoisonError::into_inner);
         f(engine.as_mut())
     }
+}
+
+/// The classifier for an archive: the configured taxonomy with the archive's own model, or the
+/// shipped one until the archive has been trained.
+pub fn load_classifier(config: &Config, archive: &Archive) -> anyhow::Result<Classifier> {
+    let taxonomy = config.taxonomy()?;
+    let model = match archive.current_model()? {
+        Some(file) => Model::new(file).context("loading the archive's document-type model")?,
+        None => Classifier::default_model().context("loading the shipped document-type model")?,
+    };
+    let classifier = Classifier::new(taxonomy, model, Settings::from_config(&config.classify));
+    let orphans = classifier.orphan_labels();
+    if !orphans.is_empty() {
+        warn!(
+            ?orphans,
+            "the model knows types the taxonomy does not define; retrain after renaming types"
+        );
+    }
+    Ok(classifier)
 }
 
 /// Everything a file's processing needs, shared by all workers.
 struct Shared<'a> {
     config: &'a Config,
+    classifier: &'a Classifier,
     limits: Limits,
     workers: &'a Workers,
     lookup: Mutex<rusqlite::Connection>,
@@ -150,19 +167,20 @@ pub fn ingest(
     config: &Config,
     archive: &Archive,
     workers: &Workers,
+    classifier: &Classifier,
     files: &[PathBuf],
     observer: &(dyn Fn(Event) + Sync),
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
     let context = Shared {
         config,
+        classifier,
         limits: Limits::from_config(config),
         workers,
         lookup: Mutex::new(archive.connect()?),
         observer,
     };
-    let (sender, receiver) =
-        crossbeam_channel::bounded::<(PathBuf, Processed)>(workers.engines.len() * 2);
+    let (sender, receiver) = crossbeam_channel::bounded::<(PathBuf, Processed)>(workers.engines.len() * 2);
     let mut summary = std::thread::scope(|scope| -> anyhow::Result<Summary> {
         let writer = scope.spawn(|| write_all(archive, receiver, observer));
         workers.pool.scope_fifo(|pool_scope| {
@@ -217,10 +235,7 @@ fn process(context: &Shared<'_>, path: &Path) -> Processed {
     };
     let identity = Some((intake.sha256.clone(), intake.size));
     let known = archive::is_archived(
-        &context
-            .lookup
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner),
+        &context.lookup.lock().unwrap_or_else(PoisonError::into_inner),
         &intake.sha256,
     );
     if let Ok(Some(file_id)) = known {
@@ -248,11 +263,15 @@ fn process(context: &Shared<'_>, path: &Path) -> Processed {
         Ok(pages) => pages,
         Err(failure) => return Processed::Failed { identity, failure },
     };
+    let span = DocumentSpan {
+        first_page: 1,
+        n_pages: n_pages as u32,
+    };
+    let texts: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
     let documents = vec![NewDocument {
-        span: DocumentSpan {
-            first_page: 1,
-            n_pages: n_pages as u32,
-        },
+        span,
+        classification: classify::document(context.classifier, &texts),
+        model_version: context.classifier.model_version().to_string(),
     }];
     Processed::Ready(Box::new(NewFile {
         source_name: intake.source_name,
@@ -267,11 +286,7 @@ fn process(context: &Shared<'_>, path: &Path) -> Processed {
 }
 
 /// Decodes one page and reads its text.
-fn page_text(
-    context: &Shared<'_>,
-    opened: &decode::Opened,
-    page_idx: usize,
-) -> Result<PageText, Failure> {
+fn page_text(context: &Shared<'_>, opened: &decode::Opened, page_idx: usize) -> Result<PageText, Failure> {
     let page_no = page_idx as u32 + 1;
     match opened.page(page_idx)? {
         PageContent::TextLayer(text) => Ok(PageText {
@@ -339,32 +354,19 @@ fn write_one(
             sha256,
             size,
         } => {
-            let result = archive::record_duplicate(
-                conn,
-                &source_name,
-                &source_path,
-                &sha256,
-                size,
-                file_id,
-                now,
-            )
-            .map(|()| Outcome::Duplicate { file_id })
-            .map_err(|e| (Some((sha256.clone(), size)), e));
+            let result =
+                archive::record_duplicate(conn, &source_name, &source_path, &sha256, size, file_id, now)
+                    .map(|()| Outcome::Duplicate { file_id })
+                    .map_err(|e| (Some((sha256.clone(), size)), e));
             (Some(sha256), 0, result)
         }
         Processed::Failed { identity, failure } => {
             let sha256 = identity.as_ref().map(|(sha, _)| sha.clone());
             let identity_ref = identity.as_ref().map(|(sha, size)| (sha.as_str(), *size));
-            let result = archive::record_failure(
-                conn,
-                &source_name,
-                &source_path,
-                identity_ref,
-                &failure,
-                now,
-            )
-            .map(|()| Outcome::Failed(failure))
-            .map_err(|e| (identity.clone(), e));
+            let result =
+                archive::record_failure(conn, &source_name, &source_path, identity_ref, &failure, now)
+                    .map(|()| Outcome::Failed(failure))
+                    .map_err(|e| (identity.clone(), e));
             (sha256, 0, result)
         }
     };
@@ -373,14 +375,9 @@ fn write_one(
         Err((identity, error)) => {
             let failure = Failure::new(Stage::Archive, ErrorKind::Unreadable, format!("{error:#}"));
             let identity_ref = identity.as_ref().map(|(sha, size)| (sha.as_str(), *size));
-            if let Err(again) = archive::record_failure(
-                conn,
-                &source_name,
-                &source_path,
-                identity_ref,
-                &failure,
-                now,
-            ) {
+            if let Err(again) =
+                archive::record_failure(conn, &source_name, &source_path, identity_ref, &failure, now)
+            {
                 warn!(error = %again, "could not record an archive failure");
             }
             Outcome::Failed(failure)

@@ -6,6 +6,7 @@
 //! open their own connections. A stored original is written and fsynced before the transaction
 //! that refers to it commits, so a committed row always has its original on disk.
 
+mod models;
 mod objects;
 mod query;
 mod schema;
@@ -17,13 +18,12 @@ use std::time::Duration;
 use anyhow::Context;
 use rusqlite::Connection;
 
+pub use models::write_atomically;
 pub use query::{
-    DocumentView, ExportRecord, FailureRow, Hit, PageView, PatientJson, SearchQuery, document,
-    export, failures, search,
+    DocumentView, ExportRecord, FailureRow, Hit, PageView, PatientJson, SearchQuery, document, export,
+    failures, operator_labelled, search,
 };
-pub use write::{
-    NewDocument, NewFile, Outcome, file, is_archived, record_duplicate, record_failure,
-};
+pub use write::{NewDocument, NewFile, Outcome, file, is_archived, record_duplicate, record_failure};
 
 /// Where an archive lives; cheap to clone and to pass to threads.
 #[derive(Debug, Clone)]
@@ -69,8 +69,7 @@ impl Archive {
     /// is deleted once its row commits, so a commit must survive power loss), foreign keys on.
     pub fn connect(&self) -> anyhow::Result<Connection> {
         let path = self.db_path();
-        let conn =
-            Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let conn = Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;

@@ -38,10 +38,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sha = crate::intake::sha256_hex(b"scan");
         let stored = store(dir.path(), &sha, b"scan").unwrap();
-        assert_eq!(
-            stored,
-            dir.path().join("objects").join(&sha[..2]).join(&sha[2..])
-        );
+        assert_eq!(stored, dir.path().join("objects").join(&sha[..2]).join(&sha[2..]));
         assert_eq!(std::fs::read(&stored).unwrap(), b"scan");
         store(dir.path(), &sha, b"scan").unwrap();
         let leftovers = std::fs::read_dir(stored.parent().unwrap()).unwrap().count();

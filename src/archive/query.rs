@@ -10,6 +10,8 @@ use serde::Serialize;
 pub struct SearchQuery {
     pub text: String,
     pub limit: usize,
+    /// Only documents of this type.
+    pub doc_type: Option<String>,
 }
 
 /// One matching page, best first.
@@ -79,8 +81,13 @@ pub struct DocumentView {
     pub file_pages: u32,
     pub doc_type: Option<String>,
     pub doc_type_confidence: Option<f64>,
+    pub doc_type_reason: Option<String>,
+    /// `machine`, or `operator` when a person set or confirmed the type.
+    pub doc_type_source: String,
     pub patient: Option<PatientJson>,
     pub ocr_confidence: Option<f64>,
+    /// Open findings that need a person, as `kind: detail`.
+    pub findings: Vec<String>,
     pub page_texts: Vec<PageView>,
 }
 
@@ -105,12 +112,12 @@ pub fn search(conn: &Connection, query: &SearchQuery) -> anyhow::Result<Vec<Hit>
          JOIN pages p ON p.id = pages_fts.rowid
          JOIN documents d ON d.id = p.document_id
          JOIN files f ON f.id = p.file_id
-         WHERE pages_fts MATCH ?1
+         WHERE pages_fts MATCH ?1 AND (?3 IS NULL OR d.doc_type = ?3)
          ORDER BY bm25(pages_fts), p.document_id, p.page_no
          LIMIT ?2",
     )?;
     let hits = stmt
-        .query_map(params![fts, query.limit as i64], |row| {
+        .query_map(params![fts, query.limit as i64, query.doc_type], |row| {
             Ok(Hit {
                 document_id: row.get(0)?,
                 page: row.get(1)?,
@@ -157,10 +164,7 @@ fn fts_query(text: &str) -> anyhow::Result<String> {
         let quoted = format!("\"{}\"", words.join(" "));
         terms.push(if prefix { format!("{quoted}*") } else { quoted });
     }
-    while matches!(
-        terms.first().map(String::as_str),
-        Some("OR" | "NOT" | "AND")
-    ) {
+    while matches!(terms.first().map(String::as_str), Some("OR" | "NOT" | "AND")) {
         terms.remove(0);
     }
     while matches!(terms.last().map(String::as_str), Some("OR" | "NOT" | "AND")) {
@@ -176,7 +180,8 @@ pub fn document(conn: &Connection, id: i64) -> anyhow::Result<Option<DocumentVie
     let head = conn
         .query_row(
             "SELECT d.id, f.source_name, f.sha256, f.size, f.media_type, f.ingested_at, d.first_page,
-                    d.n_pages, f.n_pages, d.doc_type, d.doc_type_confidence
+                    d.n_pages, f.n_pages, d.doc_type, d.doc_type_confidence, d.doc_type_reason,
+                    d.doc_type_source
              FROM documents d JOIN files f ON f.id = d.file_id WHERE d.id = ?1",
             [id],
             |row| {
@@ -192,8 +197,11 @@ pub fn document(conn: &Connection, id: i64) -> anyhow::Result<Option<DocumentVie
                     file_pages: row.get(8)?,
                     doc_type: row.get(9)?,
                     doc_type_confidence: row.get(10)?,
+                    doc_type_reason: row.get(11)?,
+                    doc_type_source: row.get(12)?,
                     patient: None,
                     ocr_confidence: None,
+                    findings: Vec::new(),
                     page_texts: Vec::new(),
                 })
             },
@@ -204,7 +212,34 @@ pub fn document(conn: &Connection, id: i64) -> anyhow::Result<Option<DocumentVie
     };
     view.page_texts = pages_of(conn, id)?;
     view.ocr_confidence = mean_confidence(&view.page_texts);
+    let mut stmt = conn.prepare(
+        "SELECT kind || ': ' || detail FROM findings WHERE document_id = ?1 AND resolved_at IS NULL ORDER BY id",
+    )?;
+    view.findings = stmt
+        .query_map([id], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
     Ok(Some(view))
+}
+
+/// Documents whose type a person set or confirmed, as (text, type): training examples.
+pub fn operator_labelled(conn: &Connection) -> anyhow::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, doc_type FROM documents WHERE doc_type_source = 'operator' AND doc_type IS NOT NULL ORDER BY id",
+    )?;
+    let documents: Vec<(i64, String)> = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    documents
+        .into_iter()
+        .map(|(id, doc_type)| {
+            let text = pages_of(conn, id)?
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok((text, doc_type))
+        })
+        .collect()
 }
 
 /// Streams every document, in id order, to `each`; returns how many there were.
@@ -302,10 +337,7 @@ mod tests {
 
     #[test]
     fn punctuation_cannot_break_the_query() {
-        assert_eq!(
-            fts_query("D.O.B. 04/18/2005").unwrap(),
-            r#""D O B" "04 18 2005""#
-        );
+        assert_eq!(fts_query("D.O.B. 04/18/2005").unwrap(), r#""D O B" "04 18 2005""#);
         assert_eq!(fts_query("chest pain").unwrap(), r#""chest" "pain""#);
         assert_eq!(
             fts_query(r#""chest pain" OR dyspnea"#).unwrap(),

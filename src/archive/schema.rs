@@ -73,6 +73,23 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX intake_outcome ON intake(outcome, id);
     CREATE INDEX intake_sha256 ON intake(sha256);
     "#,
+    // 2: document types (with who decided them and why) and findings that need a person.
+    r#"
+    ALTER TABLE documents ADD COLUMN doc_type_reason TEXT;
+    ALTER TABLE documents ADD COLUMN doc_type_source TEXT NOT NULL DEFAULT 'machine'
+        CHECK (doc_type_source IN ('machine', 'operator'));
+    ALTER TABLE documents ADD COLUMN doc_type_model TEXT;
+    CREATE INDEX documents_type ON documents(doc_type);
+    CREATE TABLE findings (
+        id          INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id),
+        kind        TEXT    NOT NULL,
+        detail      TEXT    NOT NULL,
+        created_at  TEXT    NOT NULL,
+        resolved_at TEXT
+    );
+    CREATE INDEX findings_document ON findings(document_id);
+    "#,
 ];
 
 /// The schema version this build writes.

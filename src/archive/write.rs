@@ -8,12 +8,16 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Archive, objects};
+use crate::classify::Classification;
 use crate::model::{DocumentSpan, Failure, MediaType, PageText, Phi};
 
-/// One document found in a file.
+/// One document found in a file, with what the machine made of it.
 #[derive(Debug, Clone)]
 pub struct NewDocument {
     pub span: DocumentSpan,
+    pub classification: Classification,
+    /// The version of the model that classified it.
+    pub model_version: String,
 }
 
 /// A file read, decoded and recognised, ready to be filed.
@@ -84,11 +88,27 @@ pub fn file(
     let file_id = tx.last_insert_rowid();
     let mut document_ids = Vec::with_capacity(new.documents.len());
     for document in &new.documents {
+        let class = &document.classification;
         tx.execute(
-            "INSERT INTO documents (file_id, first_page, n_pages, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![file_id, document.span.first_page, document.span.n_pages, at],
+            "INSERT INTO documents (file_id, first_page, n_pages, created_at, doc_type, doc_type_confidence,
+                                    doc_type_reason, doc_type_source, doc_type_model)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'machine', ?8)",
+            params![
+                file_id,
+                document.span.first_page,
+                document.span.n_pages,
+                at,
+                class.doc_type,
+                f64::from(class.confidence),
+                class.reason,
+                document.model_version,
+            ],
         )?;
-        document_ids.push(tx.last_insert_rowid());
+        let document_id = tx.last_insert_rowid();
+        if class.needs_review {
+            add_finding(&tx, document_id, "doc_type", &class.reason, &at)?;
+        }
+        document_ids.push(document_id);
     }
     {
         let mut insert_page = tx.prepare(
@@ -115,6 +135,21 @@ pub fn file(
         file_id,
         document_ids,
     })
+}
+
+/// Notes something about a document that needs a person (`kind`: `doc_type`, ...).
+pub fn add_finding(
+    conn: &Connection,
+    document_id: i64,
+    kind: &str,
+    detail: &str,
+    at: &str,
+) -> anyhow::Result<()> {
+    conn.execute(
+        "INSERT INTO findings (document_id, kind, detail, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![document_id, kind, detail, at],
+    )?;
+    Ok(())
 }
 
 /// Records that a file was a duplicate of archived file `file_id`.
@@ -165,10 +200,7 @@ pub fn record_failure(
 fn assign_pages(new: &NewFile) -> anyhow::Result<Vec<usize>> {
     let mut owner = vec![None; new.pages.len()];
     for (document_idx, document) in new.documents.iter().enumerate() {
-        let DocumentSpan {
-            first_page,
-            n_pages,
-        } = document.span;
+        let DocumentSpan { first_page, n_pages } = document.span;
         for page_no in first_page..first_page + n_pages {
             let Some(slot) = owner.get_mut(page_no as usize - 1) else {
                 bail!(

@@ -142,9 +142,7 @@ pub fn sniff(bytes: &[u8]) -> Result<MediaType, Failure> {
 pub fn open(bytes: std::sync::Arc<[u8]>, limits: &Limits) -> Result<Opened, Failure> {
     let media_type = sniff(&bytes)?;
     let inner = match media_type {
-        MediaType::Png | MediaType::Jpeg => {
-            Inner::Raster(raster::Raster::open(bytes, media_type, limits)?)
-        }
+        MediaType::Png | MediaType::Jpeg => Inner::Raster(raster::Raster::open(bytes, media_type, limits)?),
         MediaType::Tiff => Inner::Tiff(tiff::Tiff::open(bytes, limits)?),
         MediaType::Pdf => Inner::Pdf(Box::new(pdf::Pdf::open(&bytes, limits)?)),
     };
@@ -163,9 +161,7 @@ fn unpack_bits(packed: &[u8], width: u32, height: u32, row_bytes: usize, one: u8
     let mut out = Vec::with_capacity(width as usize * height as usize);
     for row in packed.chunks(row_bytes).take(height as usize) {
         for x in 0..width as usize {
-            let bit = row
-                .get(x / 8)
-                .is_some_and(|byte| byte & (0x80 >> (x % 8)) != 0);
+            let bit = row.get(x / 8).is_some_and(|byte| byte & (0x80 >> (x % 8)) != 0);
             out.push(if bit { one } else { zero });
         }
     }
@@ -198,10 +194,7 @@ mod tests {
     #[test]
     fn unpacks_bits_msb_first() {
         assert_eq!(unpack_bits(&[0b1010_0000], 3, 1, 1, 255), vec![255, 0, 255]);
-        assert_eq!(
-            unpack_bits(&[0b1000_0000, 0], 2, 2, 1, 0),
-            vec![0, 255, 255, 255]
-        );
+        assert_eq!(unpack_bits(&[0b1000_0000, 0], 2, 2, 1, 0), vec![0, 255, 255, 255]);
     }
 
     #[test]

@@ -30,10 +30,7 @@ impl Pdf {
         check_eof_marker(bytes)?;
         let doc = Document::load_mem(bytes).map_err(|e| load_error(&e))?;
         if doc.is_encrypted() {
-            return Err(Failure::pdf(
-                ErrorKind::Encrypted,
-                "encrypted, password required",
-            ));
+            return Err(Failure::pdf(ErrorKind::Encrypted, "encrypted, password required"));
         }
         let page_ids: Vec<ObjectId> = doc.get_pages().into_values().collect();
         if page_ids.is_empty() {
@@ -165,11 +162,7 @@ impl Pdf {
 
     fn image_xobject<'a>(&'a self, page: &'a Dictionary, name: &[u8]) -> Option<&'a Stream> {
         let resources = self.inherited(page, b"Resources")?.as_dict().ok()?;
-        let xobjects = resources
-            .get_deref(b"XObject", &self.doc)
-            .ok()?
-            .as_dict()
-            .ok()?;
+        let xobjects = resources.get_deref(b"XObject", &self.doc).ok()?.as_dict().ok()?;
         let stream = xobjects.get_deref(name, &self.doc).ok()?.as_stream().ok()?;
         let is_image = stream
             .dict
@@ -202,9 +195,8 @@ fn load_error(error: &lopdf::Error) -> Failure {
 }
 
 fn temp_copy(bytes: &[u8]) -> Result<tempfile::NamedTempFile, Failure> {
-    let io_error = |e: std::io::Error| {
-        Failure::pdf(ErrorKind::Tool, format!("temporary copy for poppler: {e}"))
-    };
+    let io_error =
+        |e: std::io::Error| Failure::pdf(ErrorKind::Tool, format!("temporary copy for poppler: {e}"));
     let mut file = tempfile::Builder::new()
         .prefix("chartscan-")
         .suffix(".pdf")
@@ -347,17 +339,9 @@ fn decode_image(
     limits: &Limits,
 ) -> Result<Option<image::GrayImage>, Failure> {
     let dict = &stream.dict;
-    let int = |key: &[u8]| {
-        dict.get_deref(key, doc)
-            .ok()
-            .and_then(number)
-            .map(|n| n as i64)
-    };
+    let int = |key: &[u8]| dict.get_deref(key, doc).ok().and_then(number).map(|n| n as i64);
     let (Some(width), Some(height)) = (int(b"Width"), int(b"Height")) else {
-        return Err(Failure::pdf(
-            ErrorKind::Corrupt,
-            "image without Width/Height",
-        ));
+        return Err(Failure::pdf(ErrorKind::Corrupt, "image without Width/Height"));
     };
     if width <= 0 || height <= 0 {
         return Err(Failure::pdf(
@@ -367,10 +351,7 @@ fn decode_image(
     }
     let (width, height) = (width as u32, height as u32);
     limits.check_pixels("pdf image", u64::from(width), u64::from(height))?;
-    let is_mask = dict
-        .get(b"ImageMask")
-        .and_then(Object::as_bool)
-        .unwrap_or(false);
+    let is_mask = dict.get(b"ImageMask").and_then(Object::as_bool).unwrap_or(false);
     let bpc = if is_mask {
         1
     } else {
@@ -408,12 +389,10 @@ fn decode_image(
                 continue;
             }
             b"DCTDecode" | b"DCT" if is_last => raster::decode_jpeg(&data).map_err(as_pdf)?,
-            b"CCITTFaxDecode" | b"CCF" if is_last => {
-                match ccitt(&data, doc, parm, width, height)? {
-                    Some(gray) => gray,
-                    None => return Ok(None),
-                }
-            }
+            b"CCITTFaxDecode" | b"CCF" if is_last => match ccitt(&data, doc, parm, width, height)? {
+                Some(gray) => gray,
+                None => return Ok(None),
+            },
             b"JBIG2Decode" if is_last => jbig2(&data, doc, parm, width, height)?,
             _ => return Ok(None),
         };
@@ -454,11 +433,7 @@ fn names(object: Option<&Object>) -> Vec<Vec<u8>> {
     }
 }
 
-fn decode_parms<'a>(
-    doc: &'a Document,
-    object: Option<&'a Object>,
-    n: usize,
-) -> Vec<Option<&'a Dictionary>> {
+fn decode_parms<'a>(doc: &'a Document, object: Option<&'a Object>, n: usize) -> Vec<Option<&'a Dictionary>> {
     match object {
         Some(Object::Dictionary(d)) => vec![Some(d); n.max(1)],
         Some(Object::Array(items)) => items
@@ -483,13 +458,7 @@ fn color_components(doc: &Document, dict: &Dictionary) -> Option<usize> {
         b"ICCBased" => {
             let profile = space.as_array().ok()?.get(1)?;
             let (_, profile) = doc.dereference(profile).ok()?;
-            let n = profile
-                .as_stream()
-                .ok()?
-                .dict
-                .get(b"N")
-                .ok()
-                .and_then(number)?;
+            let n = profile.as_stream().ok()?.dict.get(b"N").ok().and_then(number)?;
             matches!(n as usize, 1 | 3 | 4).then_some(n as usize)
         }
         _ => None,
@@ -641,21 +610,13 @@ fn ccitt(
     if columns != width {
         return Ok(None);
     }
-    let black_is_1 = get(b"BlackIs1")
-        .and_then(|o| o.as_bool().ok())
-        .unwrap_or(false);
+    let black_is_1 = get(b"BlackIs1").and_then(|o| o.as_bool().ok()).unwrap_or(false);
     // A sample of 1 is white in DeviceGray and in an image mask alike.
-    let (black, white) = if black_is_1 {
-        (255u8, 0u8)
-    } else {
-        (0u8, 255u8)
-    };
+    let (black, white) = if black_is_1 { (255u8, 0u8) } else { (0u8, 255u8) };
     let mut gray = Vec::with_capacity(width as usize * height as usize);
-    let mut decoder = fax::decoder::Group4Decoder::new(
-        data.iter().map(|&b| Ok::<u8, std::convert::Infallible>(b)),
-        width,
-    )
-    .map_err(|_| Failure::pdf(ErrorKind::Corrupt, "ccitt image stream is empty"))?;
+    let mut decoder =
+        fax::decoder::Group4Decoder::new(data.iter().map(|&b| Ok::<u8, std::convert::Infallible>(b)), width)
+            .map_err(|_| Failure::pdf(ErrorKind::Corrupt, "ccitt image stream is empty"))?;
     let mut lines = 0;
     while lines < height {
         match decoder.advance() {
@@ -709,22 +670,17 @@ fn jbig2(
     height: u32,
 ) -> Result<image::GrayImage, Failure> {
     let settings = hayro_jbig2::DecodeSettings::default();
-    let corrupt =
-        |e: hayro_jbig2::DecodeError| Failure::pdf(ErrorKind::Corrupt, format!("jbig2 image: {e}"));
+    let corrupt = |e: hayro_jbig2::DecodeError| Failure::pdf(ErrorKind::Corrupt, format!("jbig2 image: {e}"));
     let globals_data = parm
         .and_then(|p| p.get_deref(b"JBIG2Globals", doc).ok())
         .and_then(|o| o.as_stream().ok())
-        .map(|s| {
-            s.decompressed_content()
-                .unwrap_or_else(|_| s.content.clone())
-        });
+        .map(|s| s.decompressed_content().unwrap_or_else(|_| s.content.clone()));
     let globals = globals_data
         .as_deref()
         .map(|g| hayro_jbig2::Globals::new(g, &settings))
         .transpose()
         .map_err(corrupt)?;
-    let page =
-        hayro_jbig2::Page::new_embedded(data, globals.as_ref(), &settings).map_err(corrupt)?;
+    let page = hayro_jbig2::Page::new_embedded(data, globals.as_ref(), &settings).map_err(corrupt)?;
     if (page.width(), page.height()) != (width, height) {
         return Err(Failure::pdf(
             ErrorKind::Corrupt,
@@ -766,8 +722,7 @@ mod tests {
     fn upright_and_upside_down_matrices() {
         let upright = Orientation::from_matrix(&[612.0, 0.0, 0.0, 792.0, 0.0, 0.0]).unwrap();
         assert_eq!(corners(&upright.apply(&marked())), [1, 2, 3, 4]);
-        let half_turn =
-            Orientation::from_matrix(&[-612.0, 0.0, 0.0, -792.0, 612.0, 792.0]).unwrap();
+        let half_turn = Orientation::from_matrix(&[-612.0, 0.0, 0.0, -792.0, 612.0, 792.0]).unwrap();
         assert_eq!(corners(&half_turn.apply(&marked())), [4, 3, 2, 1]);
     }
 
@@ -788,10 +743,7 @@ mod tests {
         let translate = [1.0, 0.0, 0.0, 1.0, 10.0, 20.0];
         let scale = [2.0, 0.0, 0.0, 3.0, 0.0, 0.0];
         // "10 20 translate" then "2 3 scale": the image lands at (10, 20) scaled.
-        assert_eq!(
-            multiply(&scale, &translate),
-            [2.0, 0.0, 0.0, 3.0, 10.0, 20.0]
-        );
+        assert_eq!(multiply(&scale, &translate), [2.0, 0.0, 0.0, 3.0, 10.0, 20.0]);
     }
 
     #[test]

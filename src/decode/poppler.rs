@@ -19,25 +19,13 @@ use crate::model::{ErrorKind, Failure};
 pub fn page_texts(pdf: &Path, timeout: Duration) -> Result<Vec<String>, Failure> {
     let out = run(
         "pdftotext",
-        &[
-            "-q",
-            "-layout",
-            "-enc",
-            "UTF-8",
-            &pdf.to_string_lossy(),
-            "-",
-        ],
+        &["-q", "-layout", "-enc", "UTF-8", &pdf.to_string_lossy(), "-"],
         timeout,
     )?;
     let text = String::from_utf8_lossy(&out);
     let mut pages: Vec<String> = text
         .split('\u{c}')
-        .map(|page| {
-            page.lines()
-                .map(str::trim_end)
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map(|page| page.lines().map(str::trim_end).collect::<Vec<_>>().join("\n"))
         .collect();
     // pdftotext ends every page, the last included, with a form feed.
     if pages.last().is_some_and(|p| p.trim().is_empty()) {
@@ -110,10 +98,7 @@ fn run(tool: &str, args: &[&str], timeout: Duration) -> Result<Vec<u8>, Failure>
             ));
         }
         Err(e) => {
-            return Err(Failure::pdf(
-                ErrorKind::Tool,
-                format!("waiting for {tool}: {e}"),
-            ));
+            return Err(Failure::pdf(ErrorKind::Tool, format!("waiting for {tool}: {e}")));
         }
     };
     let out = out_reader
@@ -166,11 +151,7 @@ fn parse_pgm(bytes: &[u8]) -> Result<image::GrayImage, String> {
         s.parse::<u32>()
             .map_err(|_| format!("bad PGM header field {s:?}"))
     };
-    let (width, height, maxval) = (
-        number(&fields[1])?,
-        number(&fields[2])?,
-        number(&fields[3])?,
-    );
+    let (width, height, maxval) = (number(&fields[1])?, number(&fields[2])?, number(&fields[3])?);
     if maxval != 255 {
         return Err(format!("expected 8-bit gray, got maxval {maxval}"));
     }
@@ -178,8 +159,7 @@ fn parse_pgm(bytes: &[u8]) -> Result<image::GrayImage, String> {
     let raster = bytes
         .get(pos..pos + len)
         .ok_or_else(|| "output ends inside the raster".to_string())?;
-    image::GrayImage::from_raw(width, height, raster.to_vec())
-        .ok_or_else(|| "bad raster size".to_string())
+    image::GrayImage::from_raw(width, height, raster.to_vec()).ok_or_else(|| "bad raster size".to_string())
 }
 
 #[cfg(test)]

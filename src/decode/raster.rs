@@ -75,10 +75,7 @@ pub fn decode_jpeg(bytes: &[u8]) -> Result<image::GrayImage, Failure> {
 /// Width and height from the IHDR chunk, which must come first.
 fn png_size(bytes: &[u8]) -> Result<(u32, u32), Failure> {
     if bytes.len() < 24 || &bytes[12..16] != b"IHDR" {
-        return Err(Failure::decode(
-            ErrorKind::Corrupt,
-            "png: missing IHDR header",
-        ));
+        return Err(Failure::decode(ErrorKind::Corrupt, "png: missing IHDR header"));
     }
     let width = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
     let height = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);

@@ -157,12 +157,7 @@ fn read_dpi(decoder: &mut Decoder<Cursor<&[u8]>>) -> Option<u32> {
     (dpi.is_finite() && (20.0..=4800.0).contains(&dpi)).then(|| dpi.round() as u32)
 }
 
-fn to_gray(
-    data: DecodingResult,
-    color: ColorType,
-    width: u32,
-    height: u32,
-) -> Result<Vec<u8>, Failure> {
+fn to_gray(data: DecodingResult, color: ColorType, width: u32, height: u32) -> Result<Vec<u8>, Failure> {
     let n_pixels = width as usize * height as usize;
     let gray = match (color, data) {
         (ColorType::Gray(1), DecodingResult::U8(packed)) => {
@@ -194,19 +189,14 @@ fn to_gray(
         }
     };
     if gray.len() < n_pixels {
-        return Err(Failure::decode(
-            ErrorKind::Truncated,
-            "pixel data ends early",
-        ));
+        return Err(Failure::decode(ErrorKind::Truncated, "pixel data ends early"));
     }
     Ok(gray)
 }
 
 fn tiff_error(error: &TiffError, what: &str) -> Failure {
     let kind = match error {
-        TiffError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            ErrorKind::Truncated
-        }
+        TiffError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => ErrorKind::Truncated,
         TiffError::UnsupportedError(_) => ErrorKind::Unsupported,
         TiffError::LimitsExceeded => ErrorKind::TooLarge,
         _ => ErrorKind::Corrupt,

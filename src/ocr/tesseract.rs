@@ -12,8 +12,8 @@ use std::ptr;
 use tesseract_sys::{
     TessBaseAPI, TessBaseAPIClear, TessBaseAPICreate, TessBaseAPIDelete, TessBaseAPIEnd,
     TessBaseAPIGetUTF8Text, TessBaseAPIInit3, TessBaseAPIMeanTextConf, TessBaseAPIRecognize,
-    TessBaseAPISetImage, TessBaseAPISetPageSegMode, TessBaseAPISetSourceResolution,
-    TessBaseAPISetVariable, TessDeleteText,
+    TessBaseAPISetImage, TessBaseAPISetPageSegMode, TessBaseAPISetSourceResolution, TessBaseAPISetVariable,
+    TessDeleteText,
 };
 
 use super::{OcrEngine, OcrOutput};

@@ -24,16 +24,8 @@ fn each_bad_file_fails_with_its_reason_and_the_rest_are_filed() {
     // (file name, what it holds, the start of the reason it must fail with)
     let mut cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.pdf", Vec::new(), "decode: file is empty (0 bytes)"),
-        (
-            "cut.png",
-            cut("formats/gray.png", 0.6),
-            "decode: png truncated",
-        ),
-        (
-            "cut.jpg",
-            cut("formats/rgb.jpg", 0.6),
-            "decode: jpeg truncated",
-        ),
+        ("cut.png", cut("formats/gray.png", 0.6), "decode: png truncated"),
+        ("cut.jpg", cut("formats/rgb.jpg", 0.6), "decode: jpeg truncated"),
         (
             "cut-multi.tif",
             cut("formats/multi-lzw.tif", 0.7),
@@ -75,8 +67,7 @@ fn each_bad_file_fails_with_its_reason_and_the_rest_are_filed() {
     for (name, bytes, _) in &cases {
         t.put(name, bytes);
     }
-    std::os::unix::fs::symlink(t.path().join("nowhere.png"), t.inbox().join("dangling.png"))
-        .unwrap();
+    std::os::unix::fs::symlink(t.path().join("nowhere.png"), t.inbox().join("dangling.png")).unwrap();
     let fifo = t.inbox().join("pipe.png");
     assert!(
         std::process::Command::new("mkfifo")
@@ -160,9 +151,8 @@ fn a_truncated_multi_page_tiff_is_never_filed_as_fewer_pages() {
 
 #[test]
 fn limits_on_size_and_pages_are_enforced() {
-    let t = TestDir::with_config(
-        "[ocr]\nengine = \"fake\"\n[ingest]\nmax_file_bytes = 20000\nmax_pages = 2\n",
-    );
+    let t =
+        TestDir::with_config("[ocr]\nengine = \"fake\"\n[ingest]\nmax_file_bytes = 20000\nmax_pages = 2\n");
     t.put_fixture("formats/pdf-dct.pdf", None);
     t.put_fixture("formats/multi-g4.tif", None);
     assert_eq!(t.ingest().code, 1);
@@ -216,10 +206,7 @@ fn failure_reasons_and_logs_never_carry_file_names() {
     let output = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("file failed"), "{stderr}");
-    assert!(
-        !stderr.contains("SMITH"),
-        "the log names the file: {stderr}"
-    );
+    assert!(!stderr.contains("SMITH"), "the log names the file: {stderr}");
     let (_, reason) = &t.failures()[0];
     assert!(!reason.contains("SMITH"), "{reason}");
 }

@@ -94,27 +94,15 @@ fn the_same_page_decodes_to_the_same_pixels_in_every_container() {
     }
     let ccitt = records["pdf-ccitt-two-pages.pdf"]["text"].as_str().unwrap();
     let turned = ccitt.split('\u{c}').nth(1).unwrap();
-    assert_eq!(
-        digest(turned),
-        bilevel,
-        "the sideways page is turned upright"
-    );
+    assert_eq!(digest(turned), bilevel, "the sideways page is turned upright");
     // An owner-password PDF opens and decodes like its plain twin.
-    assert_eq!(
-        first_page("pdf-dct.pdf"),
-        first_page("pdf-owner-password.pdf")
-    );
+    assert_eq!(first_page("pdf-dct.pdf"), first_page("pdf-owner-password.pdf"));
 }
 
 #[test]
 fn pages_keep_native_resolution_and_say_how_text_was_obtained() {
     let t = TestDir::new();
-    for name in [
-        "pdf-dct.pdf",
-        "pdf-text.pdf",
-        "pdf-vector.pdf",
-        "multi-jpeg.tif",
-    ] {
+    for name in ["pdf-dct.pdf", "pdf-text.pdf", "pdf-vector.pdf", "multi-jpeg.tif"] {
         t.put_fixture(&format!("formats/{name}"), None);
     }
     assert_eq!(t.ingest().code, 0);
@@ -163,8 +151,7 @@ fn pages_keep_native_resolution_and_say_how_text_was_obtained() {
 fn jbig2_scan_decodes_like_its_ccitt_twin() {
     // Two real-world PDFs of the same brochure page (OCRmyPDF's test files): JBIG2 pages drawn
     // in four orientations, and the same scan in CCITT G4.
-    let corpus =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/dev/files");
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/dev/files");
     let t = TestDir::new();
     for name in ["dev_056.pdf", "dev_057.pdf"] {
         std::fs::copy(corpus.join(name), t.inbox().join(name)).unwrap();
@@ -178,14 +165,8 @@ fn jbig2_scan_decodes_like_its_ccitt_twin() {
         .collect();
     let ccitt = records["dev_057.pdf"]["text"].as_str().unwrap();
     assert_eq!(jbig2.len(), 4);
-    let same_as_ccitt = jbig2
-        .iter()
-        .filter(|page| digest(page) == digest(ccitt))
-        .count();
-    assert_eq!(
-        same_as_ccitt, 1,
-        "exactly one page is drawn upright: {jbig2:?}"
-    );
+    let same_as_ccitt = jbig2.iter().filter(|page| digest(page) == digest(ccitt)).count();
+    assert_eq!(same_as_ccitt, 1, "exactly one page is drawn upright: {jbig2:?}");
     assert!(
         jbig2.iter().all(|page| page.contains("ink 76 permille")),
         "{jbig2:?}"
@@ -230,16 +211,9 @@ fn originals_are_stored_byte_identical_under_their_hash() {
     let record = &t.export()[0];
     let sha = record["sha256"].as_str().unwrap();
     let stored = t.archive().join("objects").join(&sha[..2]).join(&sha[2..]);
-    assert_eq!(
-        std::fs::read(stored).unwrap(),
-        std::fs::read(&input).unwrap()
-    );
+    assert_eq!(std::fs::read(stored).unwrap(), std::fs::read(&input).unwrap());
     let mode = std::fs::metadata(t.archive()).unwrap().permissions().mode();
-    assert_eq!(
-        mode & 0o777,
-        0o700,
-        "the archive is readable by its owner only"
-    );
+    assert_eq!(mode & 0o777, 0o700, "the archive is readable by its owner only");
 }
 
 #[test]
@@ -269,8 +243,6 @@ fn the_database_is_durable_versioned_and_indexed() {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .unwrap();
-    let size = std::fs::metadata(fixture("formats/gray.png"))
-        .unwrap()
-        .len() as i64;
+    let size = std::fs::metadata(fixture("formats/gray.png")).unwrap().len() as i64;
     assert_eq!(row, ("gray.png".to_string(), size, "image/png".to_string()));
 }

@@ -5,6 +5,7 @@
 mod harness;
 
 mod bad_input;
+mod classify;
 mod ingest;
 mod queries;
 mod tesseract;

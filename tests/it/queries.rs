@@ -25,18 +25,12 @@ fn search_ranks_pages_and_highlights_the_match() {
     );
     for hit in hits {
         let snippet = hit["snippet"].as_str().unwrap();
-        assert!(
-            snippet.to_lowercase().contains("[blood] [pressure]"),
-            "{snippet}"
-        );
+        assert!(snippet.to_lowercase().contains("[blood] [pressure]"), "{snippet}");
         assert!(hit["page"].as_u64().unwrap() >= 1);
         assert!(hit["document_id"].as_i64().unwrap() >= 1);
     }
     let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
-    assert!(
-        scores.windows(2).all(|w| w[0] >= w[1]),
-        "best first: {scores:?}"
-    );
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
 
     let limited = t.run(&["search", "blood", "--limit", "1", "--json"]).json();
     assert_eq!(limited.as_array().unwrap().len(), 1);
@@ -73,12 +67,7 @@ fn export_has_exactly_the_agreed_keys() {
     let mut expected_sorted = expected.to_vec();
     expected_sorted.sort_unstable();
     for record in &records {
-        let keys: Vec<&str> = record
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys: Vec<&str> = record.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys, expected_sorted);
     }
     // And in the agreed order on the wire.
@@ -89,23 +78,14 @@ fn export_has_exactly_the_agreed_keys() {
         .map(|k| first.find(&format!("\"{k}\":")).unwrap())
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{first}");
-    let tiff = records
-        .iter()
-        .find(|r| r["source"] == "multi-g4.tif")
-        .unwrap();
+    let tiff = records.iter().find(|r| r["source"] == "multi-g4.tif").unwrap();
     assert_eq!(tiff["pages"], 3);
     assert_eq!(tiff["sha256"].as_str().unwrap().len(), 64);
     assert!(tiff["ocr_confidence"].as_f64().unwrap() > 0.0);
     assert_eq!(tiff["text"].as_str().unwrap().matches('\u{c}').count(), 2);
 
     let out = t.path().join("export.jsonl");
-    let run = t.run(&[
-        "export",
-        "--format",
-        "jsonl",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let run = t.run(&["export", "--format", "jsonl", "--output", out.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(std::fs::read_to_string(out).unwrap().lines().count(), 3);
 }
@@ -113,23 +93,14 @@ fn export_has_exactly_the_agreed_keys() {
 #[test]
 fn show_prints_metadata_and_every_page() {
     let t = archive_with_text();
-    let id = t
-        .export()
-        .iter()
-        .find(|r| r["source"] == "pdf-text.pdf")
-        .unwrap()["id"]
-        .to_string();
+    let id = t.export().iter().find(|r| r["source"] == "pdf-text.pdf").unwrap()["id"].to_string();
     let run = t.run(&["show", &id]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
-        run.stdout
-            .contains("source      pdf-text.pdf (pages 1-2 of 2)"),
+        run.stdout.contains("source      pdf-text.pdf (pages 1-2 of 2)"),
         "{run:?}"
     );
-    assert!(
-        run.stdout.contains("--- page 2 (text layer) ---"),
-        "{run:?}"
-    );
+    assert!(run.stdout.contains("--- page 2 (text layer) ---"), "{run:?}");
     assert!(run.stdout.contains("PROGRESS NOTE"), "{run:?}");
 
     let missing = t.run(&["show", "9999"]);
@@ -143,10 +114,7 @@ fn failures_lists_what_could_not_be_filed() {
     t.put("empty.tif", b"");
     assert_eq!(t.ingest().code, 1);
     let run = t.run(&["failures"]);
-    assert!(
-        run.stdout.contains("decode: file is empty (0 bytes)"),
-        "{run:?}"
-    );
+    assert!(run.stdout.contains("decode: file is empty (0 bytes)"), "{run:?}");
     let json = t.run(&["failures", "--json"]).json();
     assert_eq!(json[0]["stage"], "decode");
     assert_eq!(json[0]["error_kind"], "empty");

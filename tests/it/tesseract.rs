@@ -12,17 +12,9 @@ fn real_ocr_reads_scans_and_files_them_searchably() {
     assert_eq!(run.code, 0, "{run:?}");
 
     let records = t.export();
-    let lab = records
-        .iter()
-        .find(|r| r["source"] == "scan-lab.png")
-        .unwrap();
+    let lab = records.iter().find(|r| r["source"] == "scan-lab.png").unwrap();
     let text = lab["text"].as_str().unwrap();
-    for expected in [
-        "LABORATORY REPORT",
-        "Hemoglobin",
-        "Brandt, Oskar",
-        "11/02/1971",
-    ] {
+    for expected in ["LABORATORY REPORT", "Hemoglobin", "Brandt, Oskar", "11/02/1971"] {
         assert!(text.contains(expected), "{expected:?} not in {text:?}");
     }
     assert!(lab["ocr_confidence"].as_f64().unwrap() > 80.0, "{lab}");
