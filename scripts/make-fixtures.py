@@ -84,6 +84,12 @@ PROGRESS = [
     "OBJECTIVE: Lungs clear. Blood pressure 122/78.",
     "PLAN: Continue current medicines. Return in three months.",
 ]
+PROGRESS_2 = [
+    "Nakamura, Aiko    MRN: 561207    Page 2 of 2",
+    "ALLERGIES: None known.",
+    "MEDICATIONS: Lisinopril 10 mg daily, atorvastatin 20 mg nightly.",
+    "Electronically signed by Dr. Lena Park.",
+]
 SHORT = [
     ("b", "SPECIMEN LABEL"),
     ("", "Glucose 5.4 mmol/L fasting"),
@@ -262,7 +268,7 @@ def formats(out):
 
     pdf = Pdf()
     pdf.text_page(PROGRESS)
-    pdf.text_page([p.upper() for p in PROGRESS])
+    pdf.text_page(PROGRESS_2)
     pdf.write(os.path.join(out, "pdf-text.pdf"))
 
     pdf = Pdf()

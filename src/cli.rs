@@ -14,6 +14,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::archive::{self, Archive, SearchQuery};
 use crate::classify;
 use crate::config::Config;
+use crate::cover;
+use crate::identify;
 use crate::pipeline::{self, Event, Workers};
 
 #[derive(Debug, Parser)]
@@ -52,6 +54,9 @@ pub enum Command {
         /// Only documents of this type (a type id of the taxonomy, e.g. discharge_summary)
         #[arg(long = "type", value_name = "TYPE")]
         doc_type: Option<String>,
+        /// Only documents of the patient with this MRN
+        #[arg(long, value_name = "MRN")]
+        mrn: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -73,6 +78,25 @@ pub enum Command {
     Failures {
         #[arg(long)]
         json: bool,
+    },
+    /// The patient index: import or update it from the site's CSV
+    Patients {
+        #[command(subcommand)]
+        action: PatientsAction,
+    },
+    /// Print a cover sheet: a barcode page that starts a new document in a batch scan
+    CoverSheet {
+        /// The MRN of the patient the document belongs to
+        #[arg(long)]
+        mrn: Option<String>,
+        /// The document type (a type id of the taxonomy)
+        #[arg(long = "type", value_name = "TYPE")]
+        doc_type: Option<String>,
+        #[arg(long, value_enum, default_value = "qr")]
+        barcode: Barcode,
+        /// Where to write the PDF
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: PathBuf,
     },
     /// Train the document-type model and make it the archive's model
     Train {
@@ -97,6 +121,23 @@ pub enum ExportFormat {
     Jsonl,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum PatientsAction {
+    /// Import a CSV with columns mrn, last, first, dob (and optional sex, aliases); a re-import
+    /// updates the patients it names
+    Import {
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Barcode {
+    Qr,
+    Datamatrix,
+    Code128,
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     let archive_dir = cli.archive.clone().unwrap_or_else(|| config.archive.dir.clone());
@@ -106,6 +147,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             query,
             limit,
             doc_type,
+            mrn,
             json,
         } => {
             if let Some(doc_type) = &doc_type {
@@ -120,6 +162,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 text: query.join(" "),
                 limit,
                 doc_type,
+                mrn: mrn.as_deref().map(identify::normalize_mrn),
             };
             let hits = archive::search(&conn, &query)?;
             if json {
@@ -192,6 +235,62 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Patients {
+            action: PatientsAction::Import { file },
+        } => {
+            let mut conn = Archive::open(&archive_dir)?.connect()?;
+            let csv = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+            let report = archive::import_csv(&mut conn, csv)?;
+            println!(
+                "patients: {} added, {} updated, {} unchanged, {} refused",
+                report.added,
+                report.updated,
+                report.unchanged,
+                report.rejected.len()
+            );
+            for (line, reason) in &report.rejected {
+                println!("refused line {line}: {reason}");
+            }
+            Ok(if report.rejected.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::CoverSheet {
+            mrn,
+            doc_type,
+            barcode,
+            output,
+        } => {
+            let taxonomy = config.taxonomy()?;
+            let type_name = match &doc_type {
+                Some(t) => Some(
+                    taxonomy
+                        .get(t)
+                        .with_context(|| format!("unknown type {t:?}"))?
+                        .name
+                        .clone(),
+                ),
+                None => None,
+            };
+            let sheet = cover::CoverSheet {
+                mrn: mrn
+                    .as_deref()
+                    .map(identify::normalize_mrn)
+                    .filter(|m| !m.is_empty()),
+                doc_type,
+            };
+            let symbology = match barcode {
+                Barcode::Qr => cover::Symbology::Qr,
+                Barcode::Datamatrix => cover::Symbology::DataMatrix,
+                Barcode::Code128 => cover::Symbology::Code128,
+            };
+            let pdf = cover::sheet_pdf(&sheet, symbology, type_name.as_deref())?;
+            std::fs::write(&output, pdf).with_context(|| format!("writing {}", output.display()))?;
+            println!("cover sheet {} written to {}", sheet.payload(), output.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Train {
@@ -453,6 +552,23 @@ fn print_document(view: &archive::DocumentView) {
     if let Some(reason) = &view.doc_type_reason {
         println!("            {reason}");
     }
+    let patient = view.patient.as_ref();
+    let or_dash = |v: Option<&String>| v.cloned().unwrap_or_else(dash);
+    println!(
+        "patient     {}, {}  MRN {}  DOB {}",
+        or_dash(patient.and_then(|p| p.last.as_ref())),
+        or_dash(patient.and_then(|p| p.first.as_ref())),
+        or_dash(patient.and_then(|p| p.mrn.as_ref())),
+        or_dash(patient.and_then(|p| p.dob.as_ref())),
+    );
+    println!(
+        "            from {}{}",
+        view.patient_source.replace('_', " "),
+        view.patient_match
+            .as_ref()
+            .map(|m| format!(", patient index: {}", m.replace('_', " ")))
+            .unwrap_or_default()
+    );
     for finding in &view.findings {
         println!("review      {finding}");
     }

@@ -20,6 +20,7 @@ pub struct Config {
     pub ocr: OcrConfig,
     pub pdf: PdfConfig,
     pub classify: ClassifyConfig,
+    pub identify: IdentifyConfig,
     /// The taxonomy file in use (resolved at load; `None` = the built-in copy).
     #[serde(skip)]
     pub doctypes_path: Option<PathBuf>,
@@ -74,6 +75,101 @@ pub struct ClassifyConfig {
     pub title_weight: f32,
     pub date_label_weight: f32,
     pub doctypes: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentifyConfig {
+    pub mrn_labels: Vec<String>,
+    pub mrn_formats: Vec<String>,
+    pub mrn_check_digit: crate::identify::CheckDigit,
+    pub name_labels: Vec<String>,
+    pub dob_labels: Vec<String>,
+    pub other_labels: Vec<String>,
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+impl Default for IdentifyConfig {
+    fn default() -> Self {
+        IdentifyConfig {
+            mrn_labels: strings(&[
+                "MRN",
+                "MR#",
+                "MR No",
+                "Med Rec #",
+                "Med Rec No",
+                "Medical Record #",
+                "Medical Record No",
+                "Medical Record Number",
+                "Medical Record",
+                "Chart #",
+                "Chart No",
+                "Patient ID",
+                "Pt ID",
+                "Hospital #",
+                "Hospital No",
+                "Unit #",
+                "Unit No",
+            ]),
+            mrn_formats: strings(&["^[A-Z]{0,3}[0-9]{5,12}$"]),
+            mrn_check_digit: crate::identify::CheckDigit::None,
+            name_labels: strings(&[
+                "Patient Name",
+                "Patient",
+                "Pt Name",
+                "Pt",
+                "Name",
+                "RE",
+                "Regarding",
+            ]),
+            dob_labels: strings(&[
+                "Date of Birth",
+                "DOB",
+                "D.O.B.",
+                "Birth Date",
+                "Birthdate",
+                "Born",
+            ]),
+            other_labels: strings(&[
+                "Age",
+                "Sex",
+                "Gender",
+                "Acct",
+                "Account",
+                "FIN",
+                "Encounter",
+                "Visit",
+                "Date",
+                "Admit",
+                "Admitted",
+                "Discharge",
+                "Room",
+                "Bed",
+                "Physician",
+                "Attending",
+                "Provider",
+                "Dr",
+                "SSN",
+                "Phone",
+                "Tel",
+                "Fax",
+                "DOS",
+                "Location",
+                "Service",
+                "Exam",
+                "Collected",
+                "Received",
+                "Surgery",
+                "Procedure",
+                "Ordering",
+                "Referring",
+                "Job",
+            ]),
+        }
+    }
 }
 
 impl Default for ClassifyConfig {
@@ -207,6 +303,7 @@ impl Config {
         {
             bail!("classify.min_confidence and classify.max_unknown_word_share must be within 0..=1");
         }
+        crate::identify::Rules::from_config(&self.identify).context("in [identify]")?;
         if self.archive.dir.as_os_str().is_empty() {
             bail!("archive.dir must not be empty");
         }

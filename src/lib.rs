@@ -9,6 +9,9 @@ pub mod model;
 pub mod intake;
 pub mod decode;
 pub mod ocr;
+pub mod cover;
+pub mod identify;
+pub mod segment;
 pub mod classify;
 pub mod archive;
 

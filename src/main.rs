@@ -8,6 +8,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     restart_with_single_threaded_ocr();
+    quiet_panics();
     let cli = chartscan::cli::Cli::parse();
     init_logging();
     match chartscan::cli::run(cli) {
@@ -38,6 +39,17 @@ fn restart_with_single_threaded_ocr() {
         .env("OMP_THREAD_LIMIT", "1")
         .exec();
     eprintln!("chartscan: warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); OCR may be slow");
+}
+
+/// A panic is a bug; its message may quote page text or a file name (patient data), so only
+/// where it happened is printed. The pipeline records the file it happened on as failed.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map_or_else(|| "an unknown place".to_string(), ToString::to_string);
+        eprintln!("chartscan: internal error at {place} (message withheld: it may hold patient data)");
+    }));
 }
 
 /// Logs go to stderr, at the level in `CHARTSCAN_LOG` (default `warn`). Log lines carry ids and

@@ -8,6 +8,7 @@
 
 mod models;
 mod objects;
+mod patients;
 mod query;
 mod schema;
 mod write;
@@ -19,11 +20,14 @@ use anyhow::Context;
 use rusqlite::Connection;
 
 pub use models::write_atomically;
+pub use patients::{ImportReport, IndexLookup, import_csv, patient_count};
 pub use query::{
     DocumentView, ExportRecord, FailureRow, Hit, PageView, PatientJson, SearchQuery, document, export,
     failures, operator_labelled, search,
 };
-pub use write::{NewDocument, NewFile, Outcome, file, is_archived, record_duplicate, record_failure};
+pub use write::{
+    NewDocument, NewFile, Outcome, PatientRecord, file, is_archived, record_duplicate, record_failure,
+};
 
 /// Where an archive lives; cheap to clone and to pass to threads.
 #[derive(Debug, Clone)]

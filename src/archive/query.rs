@@ -12,6 +12,8 @@ pub struct SearchQuery {
     pub limit: usize,
     /// Only documents of this type.
     pub doc_type: Option<String>,
+    /// Only documents of the patient with this MRN (normalised).
+    pub mrn: Option<String>,
 }
 
 /// One matching page, best first.
@@ -85,6 +87,12 @@ pub struct DocumentView {
     /// `machine`, or `operator` when a person set or confirmed the type.
     pub doc_type_source: String,
     pub patient: Option<PatientJson>,
+    pub patient_confidence: Option<f64>,
+    /// How the patient index matched (`mrn`, `mrn_ocr_name_dob`, `name_dob`, `orphan`), or
+    /// `None` without an index.
+    pub patient_match: Option<String>,
+    /// `machine`, `index`, `cover_sheet` or `operator`.
+    pub patient_source: String,
     pub ocr_confidence: Option<f64>,
     /// Open findings that need a person, as `kind: detail`.
     pub findings: Vec<String>,
@@ -112,22 +120,25 @@ pub fn search(conn: &Connection, query: &SearchQuery) -> anyhow::Result<Vec<Hit>
          JOIN pages p ON p.id = pages_fts.rowid
          JOIN documents d ON d.id = p.document_id
          JOIN files f ON f.id = p.file_id
-         WHERE pages_fts MATCH ?1 AND (?3 IS NULL OR d.doc_type = ?3)
+         WHERE pages_fts MATCH ?1 AND (?3 IS NULL OR d.doc_type = ?3) AND (?4 IS NULL OR d.patient_mrn = ?4)
          ORDER BY bm25(pages_fts), p.document_id, p.page_no
          LIMIT ?2",
     )?;
     let hits = stmt
-        .query_map(params![fts, query.limit as i64, query.doc_type], |row| {
-            Ok(Hit {
-                document_id: row.get(0)?,
-                page: row.get(1)?,
-                file_page: row.get(2)?,
-                source: row.get(3)?,
-                doc_type: row.get(4)?,
-                snippet: row.get::<_, String>(5)?.replace(['\n', '\r'], " "),
-                score: -row.get::<_, f64>(6)?,
-            })
-        })?
+        .query_map(
+            params![fts, query.limit as i64, query.doc_type, query.mrn],
+            |row| {
+                Ok(Hit {
+                    document_id: row.get(0)?,
+                    page: row.get(1)?,
+                    file_page: row.get(2)?,
+                    source: row.get(3)?,
+                    doc_type: row.get(4)?,
+                    snippet: row.get::<_, String>(5)?.replace(['\n', '\r'], " "),
+                    score: -row.get::<_, f64>(6)?,
+                })
+            },
+        )?
         .collect::<Result<Vec<_>, _>>()
         .context("running the search")?;
     Ok(hits)
@@ -181,7 +192,8 @@ pub fn document(conn: &Connection, id: i64) -> anyhow::Result<Option<DocumentVie
         .query_row(
             "SELECT d.id, f.source_name, f.sha256, f.size, f.media_type, f.ingested_at, d.first_page,
                     d.n_pages, f.n_pages, d.doc_type, d.doc_type_confidence, d.doc_type_reason,
-                    d.doc_type_source
+                    d.doc_type_source, d.patient_mrn, d.patient_last, d.patient_first, d.patient_dob,
+                    d.patient_confidence, d.patient_match, d.patient_source
              FROM documents d JOIN files f ON f.id = d.file_id WHERE d.id = ?1",
             [id],
             |row| {
@@ -199,7 +211,10 @@ pub fn document(conn: &Connection, id: i64) -> anyhow::Result<Option<DocumentVie
                     doc_type_confidence: row.get(10)?,
                     doc_type_reason: row.get(11)?,
                     doc_type_source: row.get(12)?,
-                    patient: None,
+                    patient: patient_json(row, 13)?,
+                    patient_confidence: row.get(17)?,
+                    patient_match: row.get(18)?,
+                    patient_source: row.get(19)?,
                     ocr_confidence: None,
                     findings: Vec::new(),
                     page_texts: Vec::new(),
@@ -248,7 +263,8 @@ pub fn export(
     mut each: impl FnMut(ExportRecord) -> anyhow::Result<()>,
 ) -> anyhow::Result<usize> {
     let mut stmt = conn.prepare(
-        "SELECT d.id, f.source_name, f.sha256, d.first_page, d.n_pages, d.doc_type, d.doc_type_confidence
+        "SELECT d.id, f.source_name, f.sha256, d.first_page, d.n_pages, d.doc_type, d.doc_type_confidence,
+                d.patient_mrn, d.patient_last, d.patient_first, d.patient_dob
          FROM documents d JOIN files f ON f.id = d.file_id ORDER BY d.id",
     )?;
     let mut rows = stmt.query([])?;
@@ -269,7 +285,7 @@ pub fn export(
             pages: row.get(4)?,
             doc_type: row.get(5)?,
             doc_type_confidence: row.get(6)?,
-            patient: None,
+            patient: patient_json(row, 7)?,
             text,
             ocr_confidence: mean_confidence(&pages),
         })?;
@@ -297,6 +313,19 @@ pub fn failures(conn: &Connection) -> anyhow::Result<Vec<FailureRow>> {
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+/// The patient columns (mrn, last, first, dob) starting at `at`; `None` when all are empty.
+fn patient_json(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<PatientJson>> {
+    let patient = PatientJson {
+        mrn: row.get(at)?,
+        last: row.get(at + 1)?,
+        first: row.get(at + 2)?,
+        dob: row.get(at + 3)?,
+    };
+    let empty =
+        patient.mrn.is_none() && patient.last.is_none() && patient.first.is_none() && patient.dob.is_none();
+    Ok((!empty).then_some(patient))
 }
 
 fn pages_of(conn: &Connection, document_id: i64) -> anyhow::Result<Vec<PageView>> {

@@ -90,6 +90,36 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX findings_document ON findings(document_id);
     "#,
+    // 3: the patient index, each document's patient (as read, or as matched in the index) and
+    // the cover sheets that introduced documents.
+    r#"
+    CREATE TABLE patients (
+        mrn        TEXT PRIMARY KEY,
+        last       TEXT NOT NULL,
+        first      TEXT NOT NULL,
+        dob        TEXT NOT NULL,
+        sex        TEXT,
+        aliases    TEXT NOT NULL DEFAULT '[]',
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX patients_dob ON patients(dob);
+    ALTER TABLE documents ADD COLUMN patient_mrn TEXT;
+    ALTER TABLE documents ADD COLUMN patient_last TEXT;
+    ALTER TABLE documents ADD COLUMN patient_first TEXT;
+    ALTER TABLE documents ADD COLUMN patient_dob TEXT;
+    ALTER TABLE documents ADD COLUMN patient_confidence REAL;
+    ALTER TABLE documents ADD COLUMN patient_evidence TEXT;
+    ALTER TABLE documents ADD COLUMN patient_match TEXT;
+    ALTER TABLE documents ADD COLUMN patient_source TEXT NOT NULL DEFAULT 'machine'
+        CHECK (patient_source IN ('machine', 'cover_sheet', 'index', 'operator'));
+    CREATE INDEX documents_mrn ON documents(patient_mrn);
+    CREATE TABLE cover_sheets (
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        page_no INTEGER NOT NULL,
+        payload TEXT    NOT NULL,
+        PRIMARY KEY (file_id, page_no)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -18,6 +18,38 @@ pub struct NewDocument {
     pub classification: Classification,
     /// The version of the model that classified it.
     pub model_version: String,
+    pub patient: PatientRecord,
+    /// What needs a person: (kind, detail), e.g. ("doc_type", "best guess ..."), ("patient", ...).
+    pub findings: Vec<(String, String)>,
+}
+
+/// The patient a document is filed under, and how that was decided. Patient data: `Debug`
+/// prints a placeholder.
+#[derive(Clone, Default)]
+pub struct PatientRecord {
+    pub mrn: Option<String>,
+    pub last: Option<String>,
+    pub first: Option<String>,
+    /// `YYYY-MM-DD`
+    pub dob: Option<String>,
+    pub confidence: Option<f32>,
+    /// What was read off the document, field by field, with confidence and page (JSON).
+    pub evidence: Option<String>,
+    /// How the patient index matched: `mrn`, `mrn_ocr_name_dob`, `name_dob`, `orphan`; `None`
+    /// when no index is loaded.
+    pub index_match: Option<String>,
+    /// `machine` (read off the document), `index` (completed from the patient index) or
+    /// `cover_sheet`.
+    pub source: &'static str,
+}
+
+impl std::fmt::Debug for PatientRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatientRecord")
+            .field("index_match", &self.index_match)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A file read, decoded and recognised, ready to be filed.
@@ -31,6 +63,9 @@ pub struct NewFile {
     pub media_type: MediaType,
     pub pages: Vec<PageText>,
     pub documents: Vec<NewDocument>,
+    /// Cover and separator sheets: (1-based page number, payload). Their pages belong to no
+    /// document and are not filed as content.
+    pub covers: Vec<(u32, String)>,
 }
 
 /// How a file ended up in the archive.
@@ -81,7 +116,7 @@ pub fn file(
             new.size as i64,
             new.source_name.expose(),
             new.media_type.mime(),
-            new.pages.len() as i64,
+            (new.pages.len() + new.covers.len()) as i64,
             at
         ],
     )?;
@@ -89,10 +124,13 @@ pub fn file(
     let mut document_ids = Vec::with_capacity(new.documents.len());
     for document in &new.documents {
         let class = &document.classification;
+        let patient = &document.patient;
         tx.execute(
             "INSERT INTO documents (file_id, first_page, n_pages, created_at, doc_type, doc_type_confidence,
-                                    doc_type_reason, doc_type_source, doc_type_model)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'machine', ?8)",
+                                    doc_type_reason, doc_type_source, doc_type_model, patient_mrn, patient_last,
+                                    patient_first, patient_dob, patient_confidence, patient_evidence, patient_match,
+                                    patient_source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'machine', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 file_id,
                 document.span.first_page,
@@ -102,11 +140,19 @@ pub fn file(
                 f64::from(class.confidence),
                 class.reason,
                 document.model_version,
+                patient.mrn,
+                patient.last,
+                patient.first,
+                patient.dob,
+                patient.confidence.map(f64::from),
+                patient.evidence,
+                patient.index_match,
+                patient.source,
             ],
         )?;
         let document_id = tx.last_insert_rowid();
-        if class.needs_review {
-            add_finding(&tx, document_id, "doc_type", &class.reason, &at)?;
+        for (kind, detail) in &document.findings {
+            add_finding(&tx, document_id, kind, detail, &at)?;
         }
         document_ids.push(document_id);
     }
@@ -128,6 +174,12 @@ pub fn file(
                 page.height,
             ])?;
         }
+    }
+    for (page_no, payload) in &new.covers {
+        tx.execute(
+            "INSERT INTO cover_sheets (file_id, page_no, payload) VALUES (?1, ?2, ?3)",
+            params![file_id, page_no, payload],
+        )?;
     }
     insert_intake(&tx, &IntakeRow::of(new, "filed", file_id), &at)?;
     tx.commit()?;
@@ -195,10 +247,11 @@ pub fn record_failure(
     insert_intake(conn, &row, &timestamp(now))
 }
 
-/// For each page, the index of the document it belongs to. Every page must belong to exactly
-/// one document.
+/// For each content page (in `new.pages` order), the index of the document it belongs to.
+/// Every content page belongs to exactly one document; cover sheets to none.
 fn assign_pages(new: &NewFile) -> anyhow::Result<Vec<usize>> {
-    let mut owner = vec![None; new.pages.len()];
+    let n_file_pages = new.pages.len() + new.covers.len();
+    let mut owner: Vec<Option<usize>> = vec![None; n_file_pages];
     for (document_idx, document) in new.documents.iter().enumerate() {
         let DocumentSpan { first_page, n_pages } = document.span;
         for page_no in first_page..first_page + n_pages {
@@ -213,10 +266,20 @@ fn assign_pages(new: &NewFile) -> anyhow::Result<Vec<usize>> {
             }
         }
     }
-    owner
-        .into_iter()
-        .enumerate()
-        .map(|(i, o)| o.with_context(|| format!("page {} belongs to no document", i + 1)))
+    for (page_no, _) in &new.covers {
+        if owner.get(*page_no as usize - 1).is_some_and(Option::is_some) {
+            bail!("cover sheet page {page_no} is claimed by a document");
+        }
+    }
+    new.pages
+        .iter()
+        .map(|page| {
+            owner
+                .get(page.page_no as usize - 1)
+                .copied()
+                .flatten()
+                .with_context(|| format!("page {} belongs to no document", page.page_no))
+        })
         .collect()
 }
 

@@ -113,6 +113,17 @@ impl Classifier {
     }
 }
 
+/// Whether a page opens with one of the taxonomy's title lines (for telling a document's first
+/// page from a continuation).
+pub fn has_title(classifier: &Classifier, page: &str) -> bool {
+    classifier
+        .taxonomy
+        .evidence(&[page])
+        .titles
+        .iter()
+        .any(Option::is_some)
+}
+
 /// Classifies a document from the text of its pages, in order.
 pub fn document(classifier: &Classifier, pages: &[&str]) -> Classification {
     let taxonomy = &classifier.taxonomy;

@@ -7,5 +7,6 @@ mod harness;
 mod bad_input;
 mod classify;
 mod ingest;
+mod patients;
 mod queries;
 mod tesseract;

@@ -21,12 +21,18 @@ use anyhow::Context;
 use rayon::prelude::*;
 use tracing::{info, warn};
 
-use crate::archive::{self, Archive, NewDocument, NewFile, Outcome};
-use crate::classify::{self, Classifier, Model, Settings};
+mod documents;
+
+pub use documents::{PageInput, TextStages, Understood, understand};
+
+use crate::archive::{self, Archive, IndexLookup, NewFile, Outcome};
+use crate::classify::{Classifier, Model, Settings};
 use crate::config::Config;
+use crate::cover::{self, CoverSheet, Scan};
 use crate::decode::{self, Limits};
+use crate::identify;
 use crate::intake;
-use crate::model::{DocumentSpan, ErrorKind, Failure, PageContent, PageText, Phi, Stage, TextSource};
+use crate::model::{ErrorKind, Failure, PageContent, PageText, Phi, Stage, TextSource};
 use crate::ocr::{self, OcrEngine};
 
 /// Resolution assumed for a bitmap whose file states none.
@@ -141,6 +147,10 @@ pub fn load_classifier(config: &Config, archive: &Archive) -> anyhow::Result<Cla
 struct Shared<'a> {
     config: &'a Config,
     classifier: &'a Classifier,
+    rules: identify::Rules,
+    /// Whether the archive holds a patient index to match documents against.
+    index_loaded: bool,
+    today: chrono::NaiveDate,
     limits: Limits,
     workers: &'a Workers,
     lookup: Mutex<rusqlite::Connection>,
@@ -172,12 +182,16 @@ pub fn ingest(
     observer: &(dyn Fn(Event) + Sync),
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
+    let lookup = archive.connect()?;
     let context = Shared {
         config,
         classifier,
+        rules: identify::Rules::from_config(&config.identify)?,
+        index_loaded: archive::patient_count(&lookup)? > 0,
+        today: chrono::Local::now().date_naive(),
         limits: Limits::from_config(config),
         workers,
-        lookup: Mutex::new(archive.connect()?),
+        lookup: Mutex::new(lookup),
         observer,
     };
     let (sender, receiver) = crossbeam_channel::bounded::<(PathBuf, Processed)>(workers.engines.len() * 2);
@@ -204,20 +218,16 @@ pub fn ingest(
     Ok(summary)
 }
 
-/// Runs [`process`], turning a panic anywhere inside into a failure of this file.
+/// Runs [`process`], turning a panic anywhere inside into a failure of this file. The panic's
+/// message is not kept: it may quote page text (the panic hook in `main` prints only where).
 fn process_guarded(context: &Shared<'_>, path: &Path) -> Processed {
-    std::panic::catch_unwind(AssertUnwindSafe(|| process(context, path))).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_string());
+    std::panic::catch_unwind(AssertUnwindSafe(|| process(context, path))).unwrap_or_else(|_| {
         Processed::Failed {
             identity: None,
             failure: Failure::new(
                 Stage::Decode,
                 ErrorKind::Corrupt,
-                format!("internal error while decoding: {message}"),
+                "internal error while processing this file (a bug in chartscan; the file was not filed)",
             ),
         }
     })
@@ -254,25 +264,43 @@ fn process(context: &Shared<'_>, path: &Path) -> Processed {
     let pages = (0..n_pages)
         .into_par_iter()
         .map(|page_idx| {
-            let page = page_text(context, &opened, page_idx);
+            let page = read_page(context, &opened, page_idx);
             (context.observer)(Event::PageDone);
             page
         })
-        .collect::<Result<Vec<PageText>, Failure>>();
+        .collect::<Result<Vec<ReadPage>, Failure>>();
     let pages = match pages {
         Ok(pages) => pages,
         Err(failure) => return Processed::Failed { identity, failure },
     };
-    let span = DocumentSpan {
-        first_page: 1,
-        n_pages: n_pages as u32,
+    let inputs: Vec<PageInput<'_>> = pages
+        .iter()
+        .map(|p| PageInput {
+            page_no: p.text.page_no,
+            text: &p.text.text,
+            cover: p.cover.clone(),
+            unreadable_barcode: p.unreadable_barcode,
+        })
+        .collect();
+    let understood = {
+        let conn = context.lookup.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = IndexLookup { conn: &conn };
+        let stages = TextStages {
+            classifier: context.classifier,
+            rules: &context.rules,
+            index: context
+                .index_loaded
+                .then_some(&index as &dyn identify::PatientIndex),
+            today: context.today,
+        };
+        understand(&stages, &inputs)
     };
-    let texts: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
-    let documents = vec![NewDocument {
-        span,
-        classification: classify::document(context.classifier, &texts),
-        model_version: context.classifier.model_version().to_string(),
-    }];
+    // Cover sheets are not content: only the pages of documents are filed.
+    let content = pages
+        .into_iter()
+        .filter(|p| p.cover.is_none())
+        .map(|p| p.text)
+        .collect();
     Processed::Ready(Box::new(NewFile {
         source_name: intake.source_name,
         source_path: Phi::new(path.to_string_lossy().into_owned()),
@@ -280,38 +308,75 @@ fn process(context: &Shared<'_>, path: &Path) -> Processed {
         size: intake.size,
         bytes: intake.bytes,
         media_type: opened.media_type,
-        pages,
-        documents,
+        pages: content,
+        documents: understood.documents,
+        covers: understood.covers,
     }))
 }
 
-/// Decodes one page and reads its text.
-fn page_text(context: &Shared<'_>, opened: &decode::Opened, page_idx: usize) -> Result<PageText, Failure> {
+/// A page read: its text, and whether it is a cover sheet.
+struct ReadPage {
+    text: PageText,
+    cover: Option<CoverSheet>,
+    unreadable_barcode: bool,
+}
+
+/// A page with fewer words than this is looked at closely for a cover-sheet barcode.
+const FEW_WORDS: usize = 40;
+
+/// Decodes one page and reads its text, noticing cover sheets: a quick barcode look on every
+/// bitmap before OCR (a cover sheet is then not OCRed), a thorough one on pages with little text.
+fn read_page(context: &Shared<'_>, opened: &decode::Opened, page_idx: usize) -> Result<ReadPage, Failure> {
     let page_no = page_idx as u32 + 1;
     match opened.page(page_idx)? {
-        PageContent::TextLayer(text) => Ok(PageText {
-            page_no,
-            text,
-            source: TextSource::TextLayer,
-            ocr_confidence: None,
-            dpi: None,
-            width: 0,
-            height: 0,
+        PageContent::TextLayer(text) => Ok(ReadPage {
+            cover: cover::in_text(&text),
+            text: PageText {
+                page_no,
+                text,
+                source: TextSource::TextLayer,
+                ocr_confidence: None,
+                dpi: None,
+                width: 0,
+                height: 0,
+            },
+            unreadable_barcode: false,
         }),
         PageContent::Bitmap(bitmap) => {
             let dpi = bitmap.dpi.unwrap_or(DEFAULT_DPI);
+            let (width, height) = bitmap.image.dimensions();
+            let page_text = |text: String, confidence: Option<f32>| PageText {
+                page_no,
+                text,
+                source: TextSource::Ocr,
+                ocr_confidence: confidence,
+                dpi: Some(dpi),
+                width,
+                height,
+            };
+            if let Scan::Cover(cover) = cover::scan(&bitmap.image, false) {
+                return Ok(ReadPage {
+                    text: page_text(String::new(), None),
+                    cover: Some(cover),
+                    unreadable_barcode: false,
+                });
+            }
             let output = context
                 .workers
                 .with_engine(|engine| engine.recognize(&bitmap.image, dpi))
                 .map_err(|e| e.context(format!("page {page_no}")))?;
-            Ok(PageText {
-                page_no,
-                text: output.text,
-                source: TextSource::Ocr,
-                ocr_confidence: Some(output.mean_confidence),
-                dpi: Some(dpi),
-                width: bitmap.image.width(),
-                height: bitmap.image.height(),
+            let (mut cover, mut unreadable_barcode) = (cover::in_text(&output.text), false);
+            if cover.is_none() && output.text.split_whitespace().count() < FEW_WORDS {
+                match cover::scan(&bitmap.image, true) {
+                    Scan::Cover(found) => cover = Some(found),
+                    Scan::Unreadable => unreadable_barcode = true,
+                    Scan::Nothing => {}
+                }
+            }
+            Ok(ReadPage {
+                text: page_text(output.text, Some(output.mean_confidence)),
+                cover,
+                unreadable_barcode,
             })
         }
     }

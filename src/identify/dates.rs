@@ -1,0 +1,277 @@
+//! Dates as US medical records print them: `MM/DD/YYYY`, `M/D/YY`, `MM-DD-YYYY`, `YYYY-MM-DD`,
+//! `DD-Mon-YYYY`, `Month D, YYYY`, `D Month YYYY`, `MM.DD.YYYY`. Two-digit years take the
+//! latest century that does not put the date after `today` (a birth date is never in the
+//! future). Month-first wins where both readings are possible; day-first only when the first
+//! number cannot be a month.
+
+use chrono::{Datelike, NaiveDate};
+
+/// What reading a date at the start of a text gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateReading {
+    Valid(NaiveDate),
+    /// Shaped like a date, but no such day exists (`02/30/1980`).
+    Impossible(String),
+}
+
+/// Reads a date at the start of `text` (leading spaces allowed); `None` if it does not start
+/// with something shaped like a date.
+pub fn read_date(text: &str, today: NaiveDate) -> Option<DateReading> {
+    let text = text.trim_start();
+    numeric(text, today)
+        .or_else(|| with_month_name(text, today))
+        .or_else(|| numeric(&closed_up(text), today))
+}
+
+/// A numeric date with a stray space OCR put inside it (`6/11/1 949`), closed up: spaces
+/// between digits and separators in the first dozen characters are dropped.
+fn closed_up(text: &str) -> String {
+    let head: String = text.chars().take(14).collect();
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = head.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let between = |j: usize| {
+            chars
+                .get(j)
+                .is_some_and(|c| c.is_ascii_digit() || "/-.".contains(*c))
+        };
+        if c == ' ' && i > 0 && between(i - 1) && between(i + 1) {
+            continue;
+        }
+        out.push(c);
+    }
+    out.push_str(&text[head.len()..]);
+    out
+}
+
+fn numeric(text: &str, today: NaiveDate) -> Option<DateReading> {
+    let mut parts: Vec<&str> = Vec::with_capacity(3);
+    let mut separator = None;
+    let mut rest = text;
+    for i in 0..3 {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 || digits > 4 {
+            return None;
+        }
+        parts.push(&rest[..digits]);
+        rest = &rest[digits..];
+        if i < 2 {
+            let sep = rest.chars().next()?;
+            if !matches!(sep, '/' | '-' | '.') || separator.is_some_and(|s| s != sep) {
+                return None;
+            }
+            separator = Some(sep);
+            rest = &rest[1..];
+        }
+    }
+    // The date must end here: `04/11/20245` or `1/2/3/4` is not a date.
+    if rest
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || c == '/')
+    {
+        return None;
+    }
+    let n: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
+    let shown = format!("{}{}{}{}{}", parts[0], separator?, parts[1], separator?, parts[2]);
+    if parts[1].len() > 2 || !matches!(parts[0].len(), 1 | 2 | 4) {
+        return None;
+    }
+    let (year, month, day) = if parts[0].len() == 4 {
+        if parts[2].len() > 2 {
+            return None;
+        }
+        (n[0] as i32, n[1], n[2])
+    } else if parts[2].len() == 4 || parts[2].len() == 2 {
+        let year = if parts[2].len() == 2 {
+            full_year(n[2], today)
+        } else {
+            n[2] as i32
+        };
+        if n[0] > 12 && n[1] <= 12 {
+            (year, n[1], n[0])
+        } else {
+            (year, n[0], n[1])
+        }
+    } else {
+        return None;
+    };
+    let two_digit_year = parts[0].len() != 4 && parts[2].len() == 2;
+    Some(not_after(make(year, month, day, shown), two_digit_year, today))
+}
+
+fn with_month_name(text: &str, today: NaiveDate) -> Option<DateReading> {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '-' || c == '/' || c == '.')
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .collect();
+    if words.len() < 3 {
+        return None;
+    }
+    let year_of = |w: &str| -> Option<i32> {
+        let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
+        match digits.len() {
+            4 if digits.len() == w.len() => digits.parse().ok(),
+            2 if digits.len() == w.len() => digits.parse().ok().map(|y| full_year(y, today)),
+            _ => None,
+        }
+    };
+    let day_of = |w: &str| -> Option<u32> {
+        let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
+        let suffix = &w[digits.len()..];
+        (!digits.is_empty() && digits.len() <= 2 && matches!(suffix, "" | "st" | "nd" | "rd" | "th"))
+            .then(|| digits.parse().ok())
+            .flatten()
+    };
+    let two_digits = words[2].len() == 2;
+    let shown = format!("{} {} {}", words[0], words[1], words[2]);
+    // Month D, YYYY
+    if let (Some(month), Some(day), Some(year)) = (month_of(words[0]), day_of(words[1]), year_of(words[2])) {
+        return Some(not_after(make(year, month, day, shown), two_digits, today));
+    }
+    // D Month YYYY / DD-Mon-YYYY
+    if let (Some(day), Some(month), Some(year)) = (day_of(words[0]), month_of(words[1]), year_of(words[2])) {
+        return Some(not_after(make(year, month, day, shown), two_digits, today));
+    }
+    None
+}
+
+fn make(year: i32, month: u32, day: u32, shown: String) -> DateReading {
+    match NaiveDate::from_ymd_opt(year, month, day) {
+        Some(date) if (1850..=2200).contains(&year) => DateReading::Valid(date),
+        _ => DateReading::Impossible(shown),
+    }
+}
+
+/// A two-digit year in today's century, or the one before if that is a later year.
+fn full_year(two_digits: u32, today: NaiveDate) -> i32 {
+    let century = today.year() / 100 * 100;
+    let year = century + two_digits as i32;
+    if year > today.year() { year - 100 } else { year }
+}
+
+/// A date written with a two-digit year that still lands after today belongs to the century
+/// before (later this year, in this century, is next century's past).
+fn not_after(reading: DateReading, two_digit_year: bool, today: NaiveDate) -> DateReading {
+    match reading {
+        DateReading::Valid(date) if two_digit_year && date > today => date
+            .with_year(date.year() - 100)
+            .map_or(DateReading::Valid(date), DateReading::Valid),
+        other => other,
+    }
+}
+
+fn month_of(word: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let word = word.to_lowercase();
+    let word = word.trim_end_matches('.');
+    if word.len() < 3 {
+        return None;
+    }
+    MONTHS
+        .iter()
+        .position(|m| m.starts_with(word) || (word == "sept" && *m == "september"))
+        .map(|i| i as u32 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+    }
+
+    fn date(text: &str) -> Option<NaiveDate> {
+        match read_date(text, today()) {
+            Some(DateReading::Valid(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    fn ymd(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, d)
+    }
+
+    #[test]
+    fn reads_the_formats_us_records_use() {
+        assert_eq!(date("05/27/1964"), ymd(1964, 5, 27));
+        assert_eq!(date("5/7/1964 Age: 60"), ymd(1964, 5, 7));
+        assert_eq!(date("05-27-1964"), ymd(1964, 5, 27));
+        assert_eq!(date("05.27.1964"), ymd(1964, 5, 27));
+        assert_eq!(date("1962-01-08  MR#"), ymd(1962, 1, 8));
+        assert_eq!(date("07-Jan-1980"), ymd(1980, 1, 7));
+        assert_eq!(date("July 19, 1981"), ymd(1981, 7, 19));
+        assert_eq!(date("Sept. 3, 2001"), ymd(2001, 9, 3));
+        assert_eq!(date("3 March 1999"), ymd(1999, 3, 3));
+        assert_eq!(date("December 26th, 1987"), ymd(1987, 12, 26));
+        assert_eq!(date("6/11/1 949  MRN"), ymd(1949, 6, 11), "a stray OCR space");
+    }
+
+    #[test]
+    fn two_digit_years_never_land_in_the_future() {
+        assert_eq!(date("04/26/07"), ymd(2007, 4, 26));
+        assert_eq!(date("04/26/45"), ymd(1945, 4, 26));
+        assert_eq!(
+            date("11/30/26"),
+            ymd(1926, 11, 30),
+            "after today this year: the last century"
+        );
+        assert_eq!(
+            date("2099-01-01"),
+            ymd(2099, 1, 1),
+            "four-digit years are as written"
+        );
+    }
+
+    #[test]
+    fn day_first_only_when_unambiguous() {
+        assert_eq!(date("25/12/1990"), ymd(1990, 12, 25));
+        assert_eq!(date("03/04/1990"), ymd(1990, 3, 4));
+    }
+
+    #[test]
+    fn impossible_dates_are_reported_not_guessed() {
+        assert_eq!(
+            read_date("02/30/1980", today()),
+            Some(DateReading::Impossible("02/30/1980".into()))
+        );
+        assert_eq!(
+            read_date("13/13/1980", today()),
+            Some(DateReading::Impossible("13/13/1980".into()))
+        );
+        assert!(matches!(
+            read_date("February 30, 1980", today()),
+            Some(DateReading::Impossible(_))
+        ));
+    }
+
+    #[test]
+    fn other_text_is_not_a_date() {
+        for text in [
+            "",
+            "MRN 123",
+            "1/2/3/4",
+            "04/11/20245",
+            "123-45-6789",
+            "Male",
+            "12 years",
+        ] {
+            assert_eq!(date(text), None, "{text}");
+        }
+    }
+}

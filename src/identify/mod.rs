@@ -1,0 +1,640 @@
+//! Patient identifiers read off a document: MRN, name and date of birth, each with a confidence
+//! and the page it came from; conflicts and doubtful readings become findings for a person;
+//! and the match of those identifiers against the patient index.
+//!
+//! Identification never fails and never guesses: a field it is not sure of is `None` with a
+//! finding saying why. It does no I/O; the patient index is reached through [`PatientIndex`].
+
+mod dates;
+mod index;
+mod mrn;
+mod names;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use regex::Regex;
+
+pub use dates::{DateReading, read_date};
+pub use index::{IndexMatch, IndexPatient, MatchBasis, MemoryIndex, PatientIndex, match_patient};
+pub use mrn::{CheckDigit, Mrn, MrnReading, MrnRules, normalize as normalize_mrn, same_under_confusion};
+pub use names::{PersonName, edit_distance, fold as fold_name};
+
+use crate::config::IdentifyConfig;
+use crate::model::Phi;
+
+/// One identifier found somewhere, with how sure the reading is and where it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found<T> {
+    pub value: T,
+    /// 0..1
+    pub confidence: f32,
+    /// 1-based page number in the source file.
+    pub page_no: u32,
+}
+
+/// Everything read off one page.
+#[derive(Debug, Clone, Default)]
+pub struct PageIds {
+    pub mrns: Vec<Found<Mrn>>,
+    pub names: Vec<Found<PersonName>>,
+    pub dobs: Vec<Found<Phi<NaiveDate>>>,
+    /// Readings that need a person (a date of birth that is no date, a check digit that fails).
+    pub findings: Vec<String>,
+}
+
+impl PageIds {
+    /// The page's own best reading of each field, for telling one patient's pages from
+    /// another's.
+    pub fn best(&self) -> (Option<&Mrn>, Option<&PersonName>, Option<NaiveDate>) {
+        let best = |confidences: Vec<f32>| {
+            confidences
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c >= ACCEPT)
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(i, _)| i)
+        };
+        (
+            best(self.mrns.iter().map(|f| f.confidence).collect()).map(|i| &self.mrns[i].value),
+            best(self.names.iter().map(|f| f.confidence).collect()).map(|i| &self.names[i].value),
+            best(self.dobs.iter().map(|f| f.confidence).collect()).map(|i| *self.dobs[i].value.expose()),
+        )
+    }
+}
+
+/// The identifiers of a whole document.
+#[derive(Debug, Clone, Default)]
+pub struct PatientIds {
+    pub mrn: Option<Found<Mrn>>,
+    pub name: Option<Found<PersonName>>,
+    pub dob: Option<Found<Phi<NaiveDate>>>,
+    pub findings: Vec<String>,
+}
+
+impl PatientIds {
+    pub fn is_empty(&self) -> bool {
+        self.mrn.is_none() && self.name.is_none() && self.dob.is_none()
+    }
+}
+
+/// Readings below this confidence (a fax header's) are not accepted on their own.
+const ACCEPT: f32 = 0.5;
+const LABELLED: f32 = 0.97;
+const CORRECTED: f32 = 0.85;
+const NAME_BEFORE_LABEL: f32 = 0.85;
+const NAME_IN_BLOCK: f32 = 0.8;
+const FAX_HEADER: f32 = 0.3;
+/// An unlabelled `LAST, FIRST` line counts only this close to an MRN or DOB line, near the top.
+const BLOCK_DISTANCE: usize = 2;
+const BLOCK_LINES: usize = 18;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Mrn,
+    Name,
+    Dob,
+    Other,
+}
+
+/// The site's identifier rules, compiled once.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    labels: Regex,
+    /// Label kind by the alternative's group name.
+    kinds: HashMap<String, Kind>,
+    pub mrn: MrnRules,
+    fax_header: Regex,
+}
+
+impl Rules {
+    pub fn from_config(config: &IdentifyConfig) -> anyhow::Result<Rules> {
+        let mut alternatives: Vec<(String, Kind)> = Vec::new();
+        for (labels, kind) in [
+            (&config.mrn_labels, Kind::Mrn),
+            (&config.name_labels, Kind::Name),
+            (&config.dob_labels, Kind::Dob),
+            (&config.other_labels, Kind::Other),
+        ] {
+            for label in labels {
+                let pattern = label_pattern(label);
+                if !pattern.is_empty() {
+                    alternatives.push((pattern, kind));
+                }
+            }
+        }
+        // Longest first: at one position `Patient ID` must win over `Patient`.
+        alternatives.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        let mut kinds = HashMap::new();
+        let mut parts = Vec::new();
+        for (i, (pattern, kind)) in alternatives.into_iter().enumerate() {
+            let group = format!("l{i}");
+            parts.push(format!("(?P<{group}>{pattern})"));
+            kinds.insert(group, kind);
+        }
+        let labels = Regex::new(&format!(r"(?i)\b(?:{})", parts.join("|")))?;
+        Ok(Rules {
+            labels,
+            kinds,
+            mrn: MrnRules::new(&config.mrn_formats, config.mrn_check_digit)?,
+            fax_header: Regex::new(
+                r"(?i)\bfax\b.*(\b\d{1,2}:\d{2}\b|\bp(age|g)?\.?\s*\d+\s*(/|of)\s*\d+|\bp\.\s*\d{2,3}\b)",
+            )?,
+        })
+    }
+}
+
+/// A label as a regular expression: letters and digits as written (any case), spaces and dots
+/// optional between them, `#` allowed to be spaced off.
+fn label_pattern(label: &str) -> String {
+    let mut out = String::new();
+    let mut pending_gap = false;
+    for c in label.trim().chars() {
+        if c.is_alphanumeric() {
+            if pending_gap {
+                out.push_str(r"[\s.]*");
+                pending_gap = false;
+            }
+            out.push_str(&regex::escape(&c.to_string()));
+        } else if c == '#' {
+            out.push_str(r"[\s.]*#");
+            pending_gap = false;
+        } else {
+            pending_gap = true;
+        }
+    }
+    if out.ends_with(|c: char| c.is_alphanumeric()) {
+        out.push_str(r"\b");
+    }
+    if label.trim().ends_with('.') {
+        out.push_str(r"\.?");
+    }
+    out
+}
+
+/// A label found on a line and the value after it.
+struct Labelled<'a> {
+    kind: Kind,
+    start: usize,
+    /// What follows the label and its punctuation, up to the next label.
+    value: &'a str,
+    /// The label was followed by a colon (required of name labels: `RE` and `Name` are words).
+    colon: bool,
+}
+
+fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
+    let mut found: Vec<(usize, usize, Kind)> = Vec::new();
+    for caps in rules.labels.captures_iter(line) {
+        let whole = caps.get(0).expect("group 0 always matches");
+        let kind = rules
+            .kinds
+            .iter()
+            .find(|(group, _)| caps.name(group).is_some())
+            .map_or(Kind::Other, |(_, kind)| *kind);
+        found.push((whole.start(), whole.end(), kind));
+    }
+    let mut out = Vec::with_capacity(found.len());
+    for (i, &(start, end, kind)) in found.iter().enumerate() {
+        let value_end = found.get(i + 1).map_or(line.len(), |next| next.0);
+        let after = &line[end..value_end];
+        let trimmed =
+            after.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '#' | '.' | '-' | '='));
+        let punctuation = &after[..after.len() - trimmed.len()];
+        let trimmed = strip_number_word(trimmed);
+        out.push(Labelled {
+            kind,
+            start,
+            value: trimmed.trim_end(),
+            colon: punctuation.contains(':') || punctuation.contains('#'),
+        });
+    }
+    out
+}
+
+/// `No.`, `Number`, `Num` after a label (`Medical Record No: 123`).
+fn strip_number_word(value: &str) -> &str {
+    for word in ["number", "num", "nbr", "no"] {
+        if let Some(rest) = value
+            .get(..word.len())
+            .filter(|w| w.eq_ignore_ascii_case(word))
+            .map(|_| &value[word.len()..])
+            && rest.starts_with(|c: char| !c.is_alphanumeric())
+        {
+            return rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '#' | '.'));
+        }
+    }
+    value
+}
+
+/// The part of a value before a run of two spaces (the next column of a header block).
+fn first_column(value: &str) -> &str {
+    value
+        .split("  ")
+        .next()
+        .unwrap_or("")
+        .split('\t')
+        .next()
+        .unwrap_or("")
+        .trim()
+}
+
+/// Reads the identifiers on one page.
+pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageIds {
+    let mut ids = PageIds::default();
+    let lines: Vec<&str> = text.lines().collect();
+    let non_empty: Vec<usize> = (0..lines.len())
+        .filter(|&i| !lines[i].trim().is_empty())
+        .collect();
+    let fax_lines: Vec<usize> = [non_empty.first(), non_empty.get(1), non_empty.last()]
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(|&i| rules.fax_header.is_match(lines[i]))
+        .collect();
+    let mut id_lines = Vec::new();
+    for (line_idx, line) in lines.iter().enumerate() {
+        let on_fax_line = fax_lines.contains(&line_idx);
+        let scale = if on_fax_line { FAX_HEADER } else { 1.0 };
+        let found = labelled(rules, line);
+        for (i, label) in found.iter().enumerate() {
+            match label.kind {
+                Kind::Mrn => {
+                    if let Some(reading) = read_mrn(rules, label.value) {
+                        id_lines.push(line_idx);
+                        match reading {
+                            MrnReading::Valid { mrn, corrected } => ids.mrns.push(Found {
+                                value: mrn,
+                                confidence: scale * if corrected { CORRECTED } else { LABELLED },
+                                page_no,
+                            }),
+                            MrnReading::CheckFailed => ids
+                                .findings
+                                .push(format!("the MRN on page {page_no} fails its check digit")),
+                            MrnReading::Ambiguous => ids
+                                .findings
+                                .push(format!("the MRN on page {page_no} can be read more than one way")),
+                            MrnReading::NoFormat => {}
+                        }
+                    }
+                }
+                Kind::Dob => match read_date(label.value, today) {
+                    Some(DateReading::Valid(date)) if date > today => {
+                        id_lines.push(line_idx);
+                        ids.findings
+                            .push(format!("the date of birth on page {page_no} is in the future"));
+                    }
+                    Some(DateReading::Valid(date)) => {
+                        id_lines.push(line_idx);
+                        ids.dobs.push(Found {
+                            value: Phi::new(date),
+                            confidence: scale * LABELLED,
+                            page_no,
+                        });
+                    }
+                    Some(DateReading::Impossible(_)) => {
+                        id_lines.push(line_idx);
+                        ids.findings
+                            .push(format!("the date of birth on page {page_no} is not a real date"));
+                    }
+                    None => {}
+                },
+                Kind::Name if label.colon => {
+                    if let Some(name) = PersonName::parse(first_column(label.value)) {
+                        ids.names.push(Found {
+                            value: name,
+                            confidence: scale * LABELLED,
+                            page_no,
+                        });
+                    }
+                }
+                Kind::Name | Kind::Other => {}
+            }
+            // A name right before the first identifier of a line: `Sidney Cruickshank MRN: ...`.
+            let read_something = id_lines.last() == Some(&line_idx);
+            if i == 0 && read_something && matches!(label.kind, Kind::Mrn | Kind::Dob) {
+                let before = line[..label.start].trim();
+                if let Some(name) = capitalized_name(before) {
+                    ids.names.push(Found {
+                        value: name,
+                        confidence: scale * NAME_BEFORE_LABEL,
+                        page_no,
+                    });
+                }
+            }
+        }
+    }
+    // An unlabelled `LAST, FIRST` line in the identifier block at the top of the page.
+    for &line_idx in non_empty.iter().take(BLOCK_LINES) {
+        let line = lines[line_idx].trim();
+        if !line.contains(',') || !labelled(rules, line).is_empty() {
+            continue;
+        }
+        let near_ids = id_lines
+            .iter()
+            .any(|&id| id.abs_diff(line_idx) <= BLOCK_DISTANCE && id != line_idx);
+        if near_ids
+            && line.split(',').count() == 2
+            && let Some(name) = capitalized_name(line)
+        {
+            ids.names.push(Found {
+                value: name,
+                confidence: NAME_IN_BLOCK,
+                page_no,
+            });
+        }
+    }
+    ids
+}
+
+/// A name where no label says so: only a short run of capitalised words (`HAHN, GREGORY`,
+/// `Sidney Cruickshank`), never a sentence.
+fn capitalized_name(text: &str) -> Option<PersonName> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let capitalized = words.iter().all(|w| {
+        w.chars().next().is_some_and(char::is_uppercase)
+            && w.chars().all(|c| c.is_alphabetic() || ",.'-’".contains(c))
+    });
+    if words.is_empty() || words.len() > 5 || !capitalized {
+        return None;
+    }
+    PersonName::parse(text)
+}
+
+/// The MRN in a value: the longest run of its first few words that reads as one.
+fn read_mrn(rules: &Rules, value: &str) -> Option<MrnReading> {
+    let value = first_column(value);
+    let words: Vec<&str> = value.split_whitespace().take(4).collect();
+    let mut last = None;
+    for n in (1..=words.len()).rev() {
+        let candidate = words[..n].join(" ");
+        match rules.mrn.read(&candidate) {
+            Some(reading @ MrnReading::Valid { .. }) => return Some(reading),
+            Some(other) if last.is_none() || n == 1 => last = Some(other),
+            _ => {}
+        }
+    }
+    last
+}
+
+/// The identifiers of a document from its pages' readings: values that agree (up to OCR
+/// slips) are one value; values that disagree are a conflict for a person, and `None`.
+pub fn document(pages: &[&PageIds]) -> PatientIds {
+    let mut ids = PatientIds::default();
+    for page in pages {
+        ids.findings.extend(page.findings.iter().cloned());
+    }
+    let mrns: Vec<&Found<Mrn>> = pages.iter().flat_map(|p| &p.mrns).collect();
+    ids.mrn = agree(&mrns, "MRNs", &mut ids.findings, |a, b| {
+        same_under_confusion(a.as_str(), b.as_str())
+    });
+    let names: Vec<&Found<PersonName>> = pages.iter().flat_map(|p| &p.names).collect();
+    ids.name = agree(&names, "patient names", &mut ids.findings, |a, b| {
+        edit_distance(&a.key(), &b.key()) <= 2
+    });
+    let dobs: Vec<&Found<Phi<NaiveDate>>> = pages.iter().flat_map(|p| &p.dobs).collect();
+    ids.dob = agree(&dobs, "dates of birth", &mut ids.findings, |a, b| a == b);
+    ids
+}
+
+/// The one value the readings agree on, the best-supported spelling of it; `None` with a
+/// finding when they disagree or are too doubtful.
+fn agree<T: Clone + PartialEq>(
+    readings: &[&Found<T>],
+    what: &str,
+    findings: &mut Vec<String>,
+    same: impl Fn(&T, &T) -> bool,
+) -> Option<Found<T>> {
+    let accepted: Vec<&Found<T>> = readings
+        .iter()
+        .copied()
+        .filter(|r| r.confidence >= ACCEPT)
+        .collect();
+    if accepted.is_empty() {
+        if let Some(doubtful) = readings.first() {
+            findings.push(format!(
+                "{what} appear only where they cannot be trusted (a fax header on page {})",
+                doubtful.page_no
+            ));
+        }
+        return None;
+    }
+    // Group readings that are the same value.
+    let mut groups: Vec<Vec<&Found<T>>> = Vec::new();
+    for reading in accepted {
+        match groups.iter_mut().find(|g| same(&g[0].value, &reading.value)) {
+            Some(group) => group.push(reading),
+            None => groups.push(vec![reading]),
+        }
+    }
+    if groups.len() > 1 {
+        let pages: Vec<String> = groups.iter().map(|g| g[0].page_no.to_string()).collect();
+        findings.push(format!(
+            "{} different {what} (pages {})",
+            groups.len(),
+            pages.join(", ")
+        ));
+        return None;
+    }
+    let group = &groups[0];
+    // The spelling read most often, then most confidently; its confidence grows with support.
+    let best = group
+        .iter()
+        .max_by(|a, b| {
+            let count = |x: &Found<T>| group.iter().filter(|g| g.value == x.value).count();
+            count(a)
+                .cmp(&count(b))
+                .then(a.confidence.total_cmp(&b.confidence))
+                .then(b.page_no.cmp(&a.page_no))
+        })
+        .expect("a group is never empty");
+    let support = group.len() as f32;
+    let confidence = 1.0 - (1.0 - best.confidence) / support;
+    let first_page = group.iter().map(|g| g.page_no).min().unwrap_or(best.page_no);
+    Some(Found {
+        value: best.value.clone(),
+        confidence,
+        page_no: first_page,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn rules() -> Rules {
+        Rules::from_config(&Config::default().identify).unwrap()
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+    }
+
+    fn read(text: &str) -> PatientIds {
+        let page = page(&rules(), 1, text, today());
+        document(&[&page])
+    }
+
+    fn summary(ids: &PatientIds) -> (Option<String>, Option<(String, String)>, Option<String>) {
+        (
+            ids.mrn.as_ref().map(|m| m.value.as_str().to_string()),
+            ids.name
+                .as_ref()
+                .map(|n| (n.value.last.clone(), n.value.first.clone())),
+            ids.dob.as_ref().map(|d| d.value.expose().to_string()),
+        )
+    }
+
+    fn expect(
+        mrn: &str,
+        last: &str,
+        first: &str,
+        dob: &str,
+    ) -> (Option<String>, Option<(String, String)>, Option<String>) {
+        (
+            Some(mrn.into()),
+            Some((last.into(), first.into())),
+            Some(dob.into()),
+        )
+    }
+
+    #[test]
+    fn reads_labelled_header_blocks_in_their_many_layouts() {
+        let cases = [
+            (
+                "PATIENT: Sidney Cruickshank  Date of Birth: 05-27-1964  MRN: MR493223\nAdmit Date: 04-11-2024  Acct #: 502969581",
+                expect("MR493223", "Cruickshank", "Sidney", "1964-05-27"),
+            ),
+            (
+                "NAME: Hilll, Raymundo\nDOB: 10-27-1953   Age: 42   Sex: M\nMRN #: 981-59-96   Acct #: 335369016",
+                expect("9815996", "Hilll", "Raymundo", "1953-10-27"),
+            ),
+            (
+                "Pt Name: STEUBER, MARY  Date of Birth: 1962-01-08  MR#: 506-19-16",
+                expect("5061916", "Steuber", "Mary", "1962-01-08"),
+            ),
+            (
+                "PATIENT: MURRAY, GALE Medical Record #: 8231398\nD.O.B.: 08-01-2011 Date of Visit: 09-24-2011",
+                expect("8231398", "Murray", "Gale", "2011-08-01"),
+            ),
+            (
+                "Patient: Stanford Aufderhar  Birth Date: 9/20/2011  MRN #: E0545798\nDischarge Date: 6/19/2022",
+                expect("E0545798", "Aufderhar", "Stanford", "2011-09-20"),
+            ),
+            (
+                "METHODIST FREMONT HEALTH\n450 E 23rd St, Fremont, NE 68025\nHAHN, GREGORY\nMRN E9836780   M  11Y\nDOB 04/26/2007\nACCT 166447928  05/10/18\nDR DENESIK",
+                expect("E9836780", "Hahn", "Gregory", "2007-04-26"),
+            ),
+            (
+                "Josie Mitchell MRN #: 236-00-43  D.O.B.: July 19, 1981",
+                expect("2360043", "Mitchell", "Josie", "1981-07-19"),
+            ),
+            (
+                "06/18/1996\nZelda Rath, MD\n715 N Saint Joseph Ave\nRE: Raymundo Hilll\nDOB: 10-27-1953\nMRN #: 981-59-96\nDear Doctor:",
+                expect("9815996", "Hilll", "Raymundo", "1953-10-27"),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(summary(&read(text)), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn never_takes_other_dates_for_the_birth_date() {
+        let ids = read(
+            "Admit Date: 04-11-2024\nPATIENT: Sidney Cruickshank MRN: MR493223\nD: 11/20/2024 T: 11/21/2024",
+        );
+        assert!(ids.dob.is_none());
+        assert_eq!(ids.mrn.unwrap().value.as_str(), "MR493223");
+    }
+
+    #[test]
+    fn bad_identifiers_become_findings_and_nulls() {
+        let ids = read("Patient: Jane Roe\nDOB: 02/30/1980\nMRN: 12");
+        assert!(ids.dob.is_none());
+        assert!(
+            ids.findings.iter().any(|f| f.contains("not a real date")),
+            "{:?}",
+            ids.findings
+        );
+        assert!(ids.mrn.is_none());
+
+        let ids = read("Patient: Jane Roe\nDOB: 01/01/2031");
+        assert!(ids.dob.is_none());
+        assert!(
+            ids.findings.iter().any(|f| f.contains("in the future")),
+            "{:?}",
+            ids.findings
+        );
+
+        let ids = read("GENERAL: Alert and oriented.\nHEENT: Normocephalic.");
+        assert!(ids.is_empty() && ids.findings.is_empty());
+    }
+
+    #[test]
+    fn a_failing_check_digit_is_a_finding() {
+        let mut config = Config::default().identify;
+        config.mrn_check_digit = CheckDigit::Luhn;
+        config.mrn_formats = vec![r"^[0-9]{11}$".into()];
+        let rules = Rules::from_config(&config).unwrap();
+        let good = document(&[&page(&rules, 1, "MRN: 7992739871-3", today())]);
+        assert_eq!(good.mrn.unwrap().value.as_str(), "79927398713");
+        let bad = document(&[&page(&rules, 1, "MRN: 7992739871-0", today())]);
+        assert!(bad.mrn.is_none());
+        assert!(
+            bad.findings.iter().any(|f| f.contains("check digit")),
+            "{:?}",
+            bad.findings
+        );
+    }
+
+    #[test]
+    fn identifiers_only_in_a_fax_header_are_not_trusted() {
+        let text = "11/02/2024 14:32 FAX 4025550128  CRETE MED  PT ROE, JANE MRN 4471100  P.001/003\nThe patient is seen for follow-up.";
+        let ids = read(text);
+        assert!(ids.mrn.is_none(), "a fax header alone is not proof");
+        assert!(
+            ids.findings.iter().any(|f| f.contains("fax header")),
+            "{:?}",
+            ids.findings
+        );
+    }
+
+    #[test]
+    fn pages_that_agree_confirm_and_pages_that_disagree_conflict() {
+        let r = rules();
+        let p1 = page(&r, 1, "PATIENT: Sidney Cruickshank  MRN: MR493223", today());
+        let p2 = page(&r, 2, "Sidney Cruickshamk MRN: MR4932Z3", today());
+        let ids = document(&[&p1, &p2]);
+        assert_eq!(ids.mrn.as_ref().unwrap().value.as_str(), "MR493223");
+        assert_eq!(ids.name.as_ref().unwrap().value.last, "Cruickshank");
+        assert!(ids.findings.is_empty(), "{:?}", ids.findings);
+
+        let p3 = page(&r, 3, "PATIENT: Josie Mitchell  MRN: 236-00-43", today());
+        let ids = document(&[&p1, &p3]);
+        assert!(ids.mrn.is_none() && ids.name.is_none());
+        assert!(
+            ids.findings.iter().any(|f| f == "2 different MRNs (pages 1, 3)"),
+            "{:?}",
+            ids.findings
+        );
+    }
+
+    #[test]
+    fn labels_are_flexible_about_spacing_and_punctuation() {
+        for line in [
+            "MRN: 4471100",
+            "MR #: 4471100",
+            "Med. Rec. # 4471100",
+            "Medical Record No. 4471100",
+            "MRN 447-11-00",
+        ] {
+            assert_eq!(
+                read(line).mrn.map(|m| m.value.as_str().to_string()),
+                Some("4471100".into()),
+                "{line}"
+            );
+        }
+        assert!(read("Mr. Smith was seen").mrn.is_none());
+    }
+}

@@ -1,0 +1,226 @@
+//! Person names as headers print them: `LAST, FIRST M.` and `First M. Last Jr.`, with
+//! courtesy titles, middle names and initials, and suffixes set aside. Clinicians (`..., MD`)
+//! are not patients.
+
+/// A patient's family and given name, in title case as the archive stores them. Patient data:
+/// `Debug` prints a placeholder.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PersonName {
+    pub last: String,
+    pub first: String,
+}
+
+impl std::fmt::Debug for PersonName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PersonName(**)")
+    }
+}
+
+const TITLES: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "master"];
+const SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv", "v"];
+/// A name followed by one of these is a clinician's.
+const CREDENTIALS: &[&str] = &[
+    "md", "do", "rn", "np", "pa", "pac", "dds", "dmd", "phd", "mbbs", "facs", "dpm", "od", "crna", "lpn",
+    "aprn",
+];
+
+impl PersonName {
+    /// Parses a name; `None` unless it is clearly a person's name.
+    pub fn parse(raw: &str) -> Option<PersonName> {
+        let raw = raw.trim().trim_end_matches([',', ';', '.', ':']).trim();
+        if raw.is_empty() || raw.chars().any(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let raw = comma_from_period(raw);
+        let (last, first) = match raw.split_once(',') {
+            Some((last, rest)) => {
+                let last_words = clean_words(last)?;
+                let rest_words = clean_words(rest)?;
+                if rest_words.iter().any(|w| is_credential(w)) || last_words.len() > 3 {
+                    return None;
+                }
+                let first = rest_words.into_iter().find(|w| !is_initial(w))?;
+                (last_words.join(" "), first)
+            }
+            None => {
+                let words = clean_words(&raw)?;
+                if words.len() < 2 || words.len() > 4 || words.iter().any(|w| is_credential(w)) {
+                    return None;
+                }
+                let first = words.first()?.clone();
+                let last = words.last()?.clone();
+                if is_initial(&first) || is_initial(&last) {
+                    return None;
+                }
+                (last, first)
+            }
+        };
+        if !plausible(&last) || !plausible(&first) {
+            return None;
+        }
+        Some(PersonName {
+            last: title_case(&last),
+            first: title_case(&first),
+        })
+    }
+
+    /// Lower-case letters only, accents folded: for comparing names across OCR and sources.
+    pub fn key(&self) -> String {
+        format!("{}|{}", fold(&self.last), fold(&self.first))
+    }
+}
+
+/// OCR often reads the comma of `DENESIK, SOLANGE` as a period: a first word of two letters or
+/// more ending in a period, not a title, is taken as `LAST,`.
+fn comma_from_period(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains(',') {
+        return raw.into();
+    }
+    let Some((first, rest)) = raw.split_once(". ") else {
+        return raw.into();
+    };
+    let is_word =
+        first.chars().count() >= 2 && first.chars().all(|c| c.is_alphabetic() || c == '\'' || c == '-');
+    if is_word && !TITLES.contains(&first.to_lowercase().as_str()) && !rest.trim().is_empty() {
+        format!("{first}, {rest}").into()
+    } else {
+        raw.into()
+    }
+}
+
+/// Words of a name part with courtesy titles and suffixes dropped; `None` if any word is not
+/// name-like.
+fn clean_words(part: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    for word in part.split_whitespace() {
+        let bare = word.trim_matches(|c: char| c == '.' || c == ',');
+        let lower = bare.to_lowercase();
+        if bare.is_empty() || TITLES.contains(&lower.as_str()) || SUFFIXES.contains(&lower.as_str()) {
+            continue;
+        }
+        if !bare
+            .chars()
+            .all(|c| c.is_alphabetic() || c == '\'' || c == '-' || c == '’')
+        {
+            return None;
+        }
+        words.push(bare.to_string());
+    }
+    (!words.is_empty()).then_some(words)
+}
+
+fn is_initial(word: &str) -> bool {
+    word.chars().count() == 1
+}
+
+fn is_credential(word: &str) -> bool {
+    CREDENTIALS.contains(&word.to_lowercase().replace('.', "").as_str())
+}
+
+fn plausible(part: &str) -> bool {
+    part.chars().filter(|c| c.is_alphabetic()).count() >= 2
+}
+
+/// `O'KEEFE` → `O'Keefe`, `smith-jones` → `Smith-Jones`.
+fn title_case(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut start = true;
+    for c in text.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = !c.is_alphabetic();
+    }
+    out
+}
+
+/// Lower-case ASCII letters only: accents folded, punctuation and spaces dropped.
+pub fn fold(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+            'ç' => 'c',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ñ' => 'n',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            'ý' | 'ÿ' => 'y',
+            other => other,
+        })
+        .filter(char::is_ascii_lowercase)
+        .collect()
+}
+
+/// Levenshtein distance, for telling OCR slips from different names.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            current.push((previous[j + 1] + 1).min(current[j] + 1).min(previous[j] + cost));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(raw: &str) -> Option<(String, String)> {
+        PersonName::parse(raw).map(|n| (n.last, n.first))
+    }
+
+    fn pair(last: &str, first: &str) -> Option<(String, String)> {
+        Some((last.to_string(), first.to_string()))
+    }
+
+    #[test]
+    fn reads_both_orders_with_initials_titles_and_suffixes() {
+        assert_eq!(name("CRUICKSHANK, SIDNEY"), pair("Cruickshank", "Sidney"));
+        assert_eq!(name("Hilll, Raymundo J."), pair("Hilll", "Raymundo"));
+        assert_eq!(name("Sidney Cruickshank"), pair("Cruickshank", "Sidney"));
+        assert_eq!(name("Mr. John Q. Public Jr."), pair("Public", "John"));
+        assert_eq!(name("O'KEEFE, ELICIA"), pair("O'Keefe", "Elicia"));
+        assert_eq!(name("Silvia Farías"), pair("Farías", "Silvia"));
+        assert_eq!(name("SMITH-JONES, ANNE MARIE"), pair("Smith-Jones", "Anne"));
+        assert_eq!(name("Van Dyke, Ann"), pair("Van Dyke", "Ann"));
+        assert_eq!(
+            name("DENESIK. SOLANGE"),
+            pair("Denesik", "Solange"),
+            "a comma read as a period"
+        );
+        assert_eq!(name("Mr. John Public"), pair("Public", "John"));
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_patient_name() {
+        for raw in [
+            "KUPHAL, SHIRLY MD",
+            "Zelda Rath, MD",
+            "Sidney",
+            "12345",
+            "",
+            "A B",
+            "Tel (402) 555-0196",
+        ] {
+            assert_eq!(name(raw), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn keys_fold_case_accents_and_punctuation() {
+        let a = PersonName::parse("Farías, Silvia").unwrap();
+        let b = PersonName::parse("FARIAS, SILVIA").unwrap();
+        assert_eq!(a.key(), b.key());
+        assert_eq!(edit_distance("cruickshank", "cruickshamk"), 1);
+    }
+}

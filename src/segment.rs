@@ -1,0 +1,325 @@
+//! Splitting one scanned file into the documents it holds. A new document starts:
+//!
+//! - after a cover or separator sheet (the sheet itself belongs to no document);
+//! - where the patient changes: a page's MRN, or without MRNs its date of birth or name,
+//!   disagrees with the document so far;
+//! - at a page that looks like a document's first page: a letterhead or a title line at the
+//!   top together with patient identifiers, and nothing saying it continues (`Page 2`);
+//! - at a letterhead other than the current document's (another facility's paper).
+//!
+//! Pages that say nothing (blank, unreadable, body text only) stay with the document before
+//! them. Pure: it sees what earlier stages found on each page.
+
+use chrono::NaiveDate;
+use regex::Regex;
+
+use crate::cover::CoverSheet;
+use crate::identify::{Mrn, PageIds, PersonName, edit_distance, same_under_confusion};
+use crate::model::DocumentSpan;
+
+/// What is known about one page of a file.
+#[derive(Debug, Clone)]
+pub struct PageFacts<'a> {
+    /// 1-based page number in the file.
+    pub page_no: u32,
+    pub text: &'a str,
+    pub ids: &'a PageIds,
+    /// A title line of the taxonomy near the top of the page.
+    pub has_title: bool,
+    pub cover: Option<&'a CoverSheet>,
+}
+
+/// One document found in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub span: DocumentSpan,
+    /// The cover sheet that introduced it, if any.
+    pub cover: Option<CoverSheet>,
+}
+
+/// Where the pages of a file split into documents. Files whose every page is a cover sheet hold
+/// no document.
+pub fn split(pages: &[PageFacts<'_>]) -> Vec<Segment> {
+    let cues = Cues::new();
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut current: Option<(Segment, Identity)> = None;
+    // The letterhead (its first line) of the current document's first page.
+    let mut current_letterhead: Option<String> = None;
+    let mut pending_cover: Option<CoverSheet> = None;
+    for page in pages {
+        if let Some(cover) = page.cover {
+            segments.extend(current.take().map(|(segment, _)| segment));
+            pending_cover = Some(cover.clone());
+            continue;
+        }
+        let identity = Identity::of(page.ids);
+        let letterhead = cues.letterhead(page);
+        // Another facility's paper; a few characters' difference is OCR, not another letterhead.
+        let new_letterhead = letterhead.as_ref().is_some_and(|l| {
+            current_letterhead
+                .as_ref()
+                .is_some_and(|current| edit_distance(current, l) > 2.max(current.len().min(l.len()) / 5))
+        });
+        let starts = match &current {
+            None => true,
+            Some((_, so_far)) => {
+                pending_cover.is_some()
+                    || so_far.conflicts(&identity)
+                    || new_letterhead
+                    || cues.first_page(page, letterhead.is_some())
+            }
+        };
+        if starts {
+            current_letterhead = letterhead;
+            segments.extend(current.take().map(|(segment, _)| segment));
+            let segment = Segment {
+                span: DocumentSpan {
+                    first_page: page.page_no,
+                    n_pages: 1,
+                },
+                cover: pending_cover.take(),
+            };
+            current = Some((segment, identity));
+        } else if let Some((segment, so_far)) = current.as_mut() {
+            segment.span.n_pages = page.page_no - segment.span.first_page + 1;
+            so_far.fill(identity);
+        }
+    }
+    segments.extend(current.map(|(segment, _)| segment));
+    segments
+}
+
+/// The patient a run of pages is about, as far as they say.
+#[derive(Debug, Clone, Default)]
+struct Identity {
+    mrn: Option<Mrn>,
+    name: Option<PersonName>,
+    dob: Option<NaiveDate>,
+}
+
+impl Identity {
+    fn of(ids: &PageIds) -> Identity {
+        let (mrn, name, dob) = ids.best();
+        Identity {
+            mrn: mrn.cloned(),
+            name: name.cloned(),
+            dob,
+        }
+    }
+
+    fn fill(&mut self, other: Identity) {
+        self.mrn = self.mrn.take().or(other.mrn);
+        self.name = self.name.take().or(other.name);
+        self.dob = self.dob.take().or(other.dob);
+    }
+
+    /// The page is about someone else. An MRN decides when both have one; otherwise a
+    /// different birth date, or a name more than OCR slips apart.
+    fn conflicts(&self, page: &Identity) -> bool {
+        if let (Some(a), Some(b)) = (&self.mrn, &page.mrn) {
+            if same_under_confusion(a.as_str(), b.as_str()) {
+                return false;
+            }
+            // One character dropped or added by OCR, with the name or birth date agreeing, is
+            // the same patient (the document's identifiers will flag the disagreement).
+            let near = edit_distance(a.as_str(), b.as_str()) <= 1;
+            let same_dob = self.dob.is_some() && self.dob == page.dob;
+            let same_name = matches!((&self.name, &page.name), (Some(x), Some(y)) if edit_distance(&x.key(), &y.key()) <= 2);
+            return !(near && (same_dob || same_name));
+        }
+        if let (Some(a), Some(b)) = (self.dob, page.dob)
+            && a != b
+        {
+            return true;
+        }
+        if let (Some(a), Some(b)) = (&self.name, &page.name) {
+            return edit_distance(&a.key(), &b.key()) > 2;
+        }
+        false
+    }
+}
+
+/// Text cues of a document's first page and of a continuation page.
+struct Cues {
+    letterhead: Regex,
+    continuation: Regex,
+}
+
+/// The letterhead is looked for in this many non-empty lines at the top.
+const LETTERHEAD_LINES: usize = 6;
+
+impl Cues {
+    fn new() -> Cues {
+        Cues {
+            // A telephone number or a US state and ZIP code: an address block.
+            letterhead: Regex::new(r"(?i)(\(\d{3}\)\s*\d{3}[-.\s]\d{4}|\b(tel|phone|fax)\b[:.]?\s*[\d(]|\b[A-Z]{2}\s+\d{5}(-\d{4})?\b)")
+                .expect("static pattern"),
+            continuation: Regex::new(r"(?i)\b(page\s*([2-9]|\d{2,})\b|continued\b|cont'?d\b)").expect("static pattern"),
+        }
+    }
+
+    /// The page's letterhead, as its first line normalised, if its top holds an address block.
+    fn letterhead(&self, page: &PageFacts<'_>) -> Option<String> {
+        let lines: Vec<&str> = page
+            .text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let has_letterhead = lines
+            .iter()
+            .take(LETTERHEAD_LINES)
+            .any(|l| self.letterhead.is_match(l));
+        let first: String = lines
+            .first()?
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        (has_letterhead && first.len() >= 4).then_some(first)
+    }
+
+    fn first_page(&self, page: &PageFacts<'_>, letterhead: bool) -> bool {
+        let lines: Vec<&str> = page
+            .text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let has_ids = !page.ids.mrns.is_empty() || !page.ids.dobs.is_empty();
+        let edges = lines.iter().take(3).chain(lines.iter().rev().take(3));
+        let continues = edges.clone().any(|l| self.continuation.is_match(l));
+        (letterhead || page.has_title) && has_ids && !continues
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::identify::{self, Rules};
+
+    struct Page {
+        text: &'static str,
+        ids: PageIds,
+        has_title: bool,
+        cover: Option<CoverSheet>,
+    }
+
+    fn page(text: &'static str) -> Page {
+        let rules = Rules::from_config(&Config::default().identify).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        Page {
+            text,
+            ids: identify::page(&rules, 1, text, today),
+            has_title: text.contains("DISCHARGE SUMMARY") || text.contains("LABORATORY REPORT"),
+            cover: None,
+        }
+    }
+
+    fn cover(mrn: &str) -> Page {
+        Page {
+            text: "",
+            ids: PageIds::default(),
+            has_title: false,
+            cover: Some(CoverSheet {
+                mrn: Some(mrn.into()),
+                doc_type: None,
+            }),
+        }
+    }
+
+    fn spans(pages: &[Page]) -> Vec<(u32, u32)> {
+        let facts: Vec<PageFacts<'_>> = pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PageFacts {
+                page_no: i as u32 + 1,
+                text: p.text,
+                ids: &p.ids,
+                has_title: p.has_title,
+                cover: p.cover.as_ref(),
+            })
+            .collect();
+        split(&facts)
+            .iter()
+            .map(|s| (s.span.first_page, s.span.n_pages))
+            .collect()
+    }
+
+    const FIRST_A: &str = "CRETE AREA MEDICAL CENTER\nTel (402) 555-0196\nPATIENT: Sidney Cruickshank  DOB: 05-27-1964  MRN: MR493223\nCHIEF COMPLAINT: pain";
+    const NEXT_A: &str = "Sidney Cruickshank MRN: MR493223  Date of Birth: 05-27-1964\nCHEST: clear";
+    const BODY: &str = "The abdomen is soft and nontender. Bowel sounds are present.";
+    const FIRST_B: &str =
+        "BLUESTEM HEALTH\n1500 S 48th St, Lincoln, NE 68506\nMITCHELL, JOSIE\nMRN 236-00-43\nDOB 07/19/1981";
+    const LAB_A: &str = "CRETE AREA MEDICAL CENTER\nTel (402) 555-0196\nPATIENT: Sidney Cruickshank  DOB: 05-27-1964  MRN: MR493223\nLABORATORY REPORT";
+
+    #[test]
+    fn one_patient_one_document() {
+        assert_eq!(spans(&[page(FIRST_A), page(NEXT_A), page(BODY)]), [(1, 3)]);
+    }
+
+    #[test]
+    fn splits_where_the_patient_changes() {
+        assert_eq!(
+            spans(&[page(FIRST_A), page(BODY), page(FIRST_B), page(BODY)]),
+            [(1, 2), (3, 2)]
+        );
+        // A continuation header of another patient, without a letterhead, still splits.
+        let other = "Josie Mitchell MRN #: 236-00-43  D.O.B.: July 19, 1981\nMore text";
+        assert_eq!(spans(&[page(FIRST_A), page(other)]), [(1, 1), (2, 1)]);
+    }
+
+    #[test]
+    fn splits_at_a_new_first_page_of_the_same_patient() {
+        assert_eq!(
+            spans(&[page(FIRST_A), page(NEXT_A), page(LAB_A), page(BODY)]),
+            [(1, 2), (3, 2)]
+        );
+        // ... unless the page says it continues.
+        let continued = "CRETE AREA MEDICAL CENTER\nTel (402) 555-0196\nPATIENT: Sidney Cruickshank  MRN: MR493223\nPage 2 of 3";
+        assert_eq!(spans(&[page(FIRST_A), page(continued)]), [(1, 2)]);
+    }
+
+    #[test]
+    fn cover_sheets_start_documents_and_are_not_filed() {
+        let pages = [
+            cover("MR493223"),
+            page(BODY),
+            page(BODY),
+            cover("2360043"),
+            page(BODY),
+        ];
+        assert_eq!(spans(&pages), [(2, 2), (5, 1)]);
+        assert_eq!(spans(&[cover("MR493223")]), Vec::<(u32, u32)>::new());
+    }
+
+    #[test]
+    fn another_facilitys_letterhead_starts_a_document() {
+        // The identifier block of the second document was lost to a poor scan.
+        let other = "LAKESHORE CLINIC\n88 Shore Dr, Lakeside, NE 68002\nDate of Service: January 13, 2017\nHISTORY OF PRESENT ILLNESS";
+        assert_eq!(
+            spans(&[page(FIRST_A), page(BODY), page(other), page(BODY)]),
+            [(1, 2), (3, 2)]
+        );
+        let misread = FIRST_A.replace("CRETE AREA MEDICAL CENTER", "CRETE AREA MEDlCAL CENTFR") + "\nPage 2";
+        let misread: &'static str = Box::leak(misread.into_boxed_str());
+        assert_eq!(
+            spans(&[page(FIRST_A), page(misread)]),
+            [(1, 2)],
+            "the same letterhead, misread"
+        );
+    }
+
+    #[test]
+    fn ocr_slips_do_not_split() {
+        let slip = "Sidney Cruickshamk MRN: MR4932Z3  Date of Birth: 05-27-1964";
+        assert_eq!(spans(&[page(FIRST_A), page(slip)]), [(1, 2)]);
+        let inserted = "Sidney Cruickshank MRN: MR4993223  Date of Birth: 05-27-1964";
+        assert_eq!(
+            spans(&[page(FIRST_A), page(inserted)]),
+            [(1, 2)],
+            "a digit too many, same birth date"
+        );
+    }
+}
