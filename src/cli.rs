@@ -16,6 +16,7 @@ use crate::classify;
 use crate::config::Config;
 use crate::cover;
 use crate::identify;
+use crate::intake::inbox::{self, Folders};
 use crate::pipeline::{self, Event, Workers};
 
 #[derive(Debug, Parser)]
@@ -44,6 +45,26 @@ pub enum Command {
         /// Worker threads, each with its own OCR engine [default: ingest.jobs, 0 = all cores]
         #[arg(long, short = 'j')]
         jobs: Option<usize>,
+    },
+    /// Watch the inbox: file every scan dropped there (the scanning-station daemon)
+    Watch {
+        /// The folder scanners drop files into [default: watch.inbox from the configuration]
+        #[arg(long, value_name = "DIR")]
+        inbox: Option<PathBuf>,
+        /// Look for files every SECONDS instead of listening for events (network shares)
+        #[arg(long, value_name = "SECONDS")]
+        poll: Option<f64>,
+        /// Return once the inbox is drained and everything is filed
+        #[arg(long)]
+        until_idle: bool,
+        /// Worker threads, each with its own OCR engine [default: ingest.jobs, 0 = all cores]
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+    },
+    /// The station at a glance: files waiting, in flight, quarantined, filed today, last error
+    Status {
+        #[arg(long)]
+        json: bool,
     },
     /// Full-text search over every page, best matches first
     Search {
@@ -143,6 +164,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let archive_dir = cli.archive.clone().unwrap_or_else(|| config.archive.dir.clone());
     match cli.command {
         Command::Ingest { paths, jobs } => ingest(&config, &archive_dir, &paths, jobs),
+        Command::Watch {
+            inbox,
+            poll,
+            until_idle,
+            jobs,
+        } => watch(&config, &archive_dir, inbox, poll, until_idle, jobs),
+        Command::Status { json } => status(&config, &archive_dir, json),
         Command::Search {
             query,
             limit,
@@ -432,6 +460,88 @@ fn read_examples(path: &std::path::Path, examples: &mut Vec<classify::Example>) 
     Ok(())
 }
 
+fn watch_folders(config: &Config, inbox: Option<PathBuf>) -> anyhow::Result<Folders> {
+    Folders::prepare(
+        &inbox.unwrap_or_else(|| config.watch.inbox.clone()),
+        &config.watch.processing,
+        &config.watch.quarantine,
+    )
+}
+
+fn watch(
+    config: &Config,
+    archive_dir: &std::path::Path,
+    inbox: Option<PathBuf>,
+    poll: Option<f64>,
+    until_idle: bool,
+    jobs: Option<usize>,
+) -> anyhow::Result<ExitCode> {
+    let folders = watch_folders(config, inbox)?;
+    let poll = poll
+        .map(|secs| {
+            anyhow::ensure!(
+                secs > 0.0 && secs.is_finite(),
+                "--poll takes a positive number of seconds"
+            );
+            Ok(std::time::Duration::from_secs_f64(secs))
+        })
+        .transpose()?;
+    let archive = Archive::open(archive_dir)?;
+    let classifier = pipeline::load_classifier(config, &archive)?;
+    let jobs = jobs.filter(|&j| j > 0).unwrap_or_else(|| config.jobs());
+    let workers = Workers::start(config, jobs)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, std::sync::Arc::clone(&stop))
+            .context("installing a signal handler")?;
+    }
+    let settings = pipeline::WatchSettings::from_config(config, folders, poll, until_idle);
+    tracing::info!(jobs, poll = ?settings.poll, "watching the inbox");
+    let summary = pipeline::watch(config, &archive, &workers, &classifier, &settings, &stop)?;
+    tracing::info!(?summary, "stopped");
+    if until_idle {
+        println!(
+            "filed {} files, {} duplicates, {} quarantined",
+            summary.filed, summary.duplicates, summary.quarantined
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(config: &Config, archive_dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    let folders = Folders {
+        inbox: config.watch.inbox.clone(),
+        processing: config.watch.processing.clone(),
+        quarantine: config.watch.quarantine.clone(),
+    };
+    let (waiting, processing, quarantined) = inbox::counts(&folders);
+    let conn = Archive::existing(archive_dir)?.connect()?;
+    let status = archive::station_status(&conn, chrono::Local::now())?;
+    if json {
+        print_json(&serde_json::json!({
+            "inbox": waiting,
+            "processing": processing,
+            "quarantined": quarantined,
+            "filed_today": status.filed_today,
+            "documents_today": status.documents_today,
+            "last_error": status.last_error.as_ref().map(|(at, reason)| serde_json::json!({"at": at, "reason": reason})),
+        }))?;
+    } else {
+        println!("inbox        {waiting} files waiting");
+        println!("processing   {processing} files in flight");
+        println!("quarantine   {quarantined} files");
+        println!(
+            "filed today  {} files ({} documents)",
+            status.filed_today, status.documents_today
+        );
+        match &status.last_error {
+            Some((at, reason)) => println!("last error   {at}  {reason}"),
+            None => println!("last error   -"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn ingest(
     config: &Config,
     archive_dir: &std::path::Path,
@@ -461,7 +571,7 @@ fn ingest(
         summary.pages as f64 / secs.max(1e-9),
     );
     for (report, failure) in summary.failures() {
-        println!("failed: {}: {failure}", report.path.display());
+        println!("failed: {}: {failure}", report.origin.path.expose());
     }
     Ok(if summary.failed > 0 {
         ExitCode::from(1)

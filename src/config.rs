@@ -21,6 +21,7 @@ pub struct Config {
     pub pdf: PdfConfig,
     pub classify: ClassifyConfig,
     pub identify: IdentifyConfig,
+    pub watch: WatchConfig,
     /// The taxonomy file in use (resolved at load; `None` = the built-in copy).
     #[serde(skip)]
     pub doctypes_path: Option<PathBuf>,
@@ -55,6 +56,11 @@ pub struct OcrConfig {
     pub language: String,
     pub psm: u32,
     pub datapath: String,
+    /// Fake engine only: milliseconds each page takes.
+    pub fake_delay_ms: u64,
+    /// Fake engine only: a page exactly this many pixels wide aborts the process (a poison file
+    /// for crash tests); 0 = never.
+    pub fake_abort_width: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +81,34 @@ pub struct ClassifyConfig {
     pub title_weight: f32,
     pub date_label_weight: f32,
     pub doctypes: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatchConfig {
+    pub inbox: PathBuf,
+    pub processing: PathBuf,
+    pub quarantine: PathBuf,
+    pub settle_ms: u64,
+    pub incomplete_grace_secs: u64,
+    pub rescan_secs: u64,
+    pub max_crashes: u32,
+    pub stop_timeout_secs: u64,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        WatchConfig {
+            inbox: PathBuf::from("inbox"),
+            processing: PathBuf::from("processing"),
+            quarantine: PathBuf::from("quarantine"),
+            settle_ms: 1000,
+            incomplete_grace_secs: 300,
+            rescan_secs: 30,
+            max_crashes: 3,
+            stop_timeout_secs: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -212,6 +246,8 @@ impl Default for OcrConfig {
             language: "eng".to_string(),
             psm: 3,
             datapath: String::new(),
+            fake_delay_ms: 0,
+            fake_abort_width: 0,
         }
     }
 }
@@ -291,6 +327,9 @@ impl Config {
         }
         if !(72..=1200).contains(&self.pdf.raster_dpi) {
             bail!("pdf.raster_dpi must be 72..=1200, not {}", self.pdf.raster_dpi);
+        }
+        if self.watch.max_crashes == 0 || self.watch.rescan_secs == 0 {
+            bail!("watch.max_crashes and watch.rescan_secs must be at least 1");
         }
         if self.pdf.tool_timeout_secs == 0 {
             bail!("pdf.tool_timeout_secs must be at least 1");

@@ -38,6 +38,17 @@ impl<T> fmt::Display for Phi<T> {
     }
 }
 
+/// Where an input file came from, as its intake row records it.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The file's name, without its folder.
+    pub name: Phi<String>,
+    /// The path it was given or found at.
+    pub path: Phi<String>,
+    /// The daemon's claim token, when the file came through the watched inbox.
+    pub claim: Option<String>,
+}
+
 /// What kind of file the bytes are, decided from their content (never from the file name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaType {
@@ -128,6 +139,8 @@ pub enum Stage {
     Pdf,
     Ocr,
     Archive,
+    /// The worker process itself (a file that crashed it).
+    Worker,
 }
 
 impl Stage {
@@ -138,6 +151,7 @@ impl Stage {
             Stage::Pdf => "pdf",
             Stage::Ocr => "ocr",
             Stage::Archive => "archive",
+            Stage::Worker => "worker",
         }
     }
 }
@@ -161,6 +175,10 @@ pub enum ErrorKind {
     Unreadable,
     /// An external tool (Tesseract, poppler) failed or timed out.
     Tool,
+    /// Processing it took the worker down, again and again.
+    Crashed,
+    /// It changed while being processed.
+    Changed,
 }
 
 impl ErrorKind {
@@ -174,6 +192,8 @@ impl ErrorKind {
             ErrorKind::TooLarge => "too_large",
             ErrorKind::Unreadable => "unreadable",
             ErrorKind::Tool => "tool",
+            ErrorKind::Crashed => "crashed",
+            ErrorKind::Changed => "changed",
         }
     }
 }

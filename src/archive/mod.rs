@@ -22,11 +22,12 @@ use rusqlite::Connection;
 pub use models::write_atomically;
 pub use patients::{ImportReport, IndexLookup, import_csv, patient_count};
 pub use query::{
-    DocumentView, ExportRecord, FailureRow, Hit, PageView, PatientJson, SearchQuery, document, export,
-    failures, operator_labelled, search,
+    DocumentView, ExportRecord, FailureRow, Hit, PageView, PatientJson, SearchQuery, StationStatus, document,
+    export, failures, operator_labelled, search, station_status,
 };
 pub use write::{
-    NewDocument, NewFile, Outcome, PatientRecord, file, is_archived, record_duplicate, record_failure,
+    ClaimOutcome, NewDocument, NewFile, Outcome, PatientRecord, claim_outcome, file, is_archived,
+    record_duplicate, record_failure,
 };
 
 /// Where an archive lives; cheap to clone and to pass to threads.

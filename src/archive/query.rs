@@ -377,3 +377,47 @@ mod tests {
         assert!(fts_query("  -- ** ").is_err());
     }
 }
+
+/// The station's day so far.
+#[derive(Debug, Clone, Default)]
+pub struct StationStatus {
+    pub filed_today: i64,
+    pub documents_today: i64,
+    /// The latest failure: (time, reason).
+    pub last_error: Option<(String, String)>,
+}
+
+pub fn station_status(
+    conn: &Connection,
+    now: chrono::DateTime<chrono::Local>,
+) -> anyhow::Result<StationStatus> {
+    let midnight = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(chrono::Local).earliest())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| now.with_timezone(&chrono::Utc));
+    let since = super::write::timestamp(midnight);
+    let filed_today = conn.query_row(
+        "SELECT count(*) FROM intake WHERE outcome = 'filed' AND at >= ?1",
+        [&since],
+        |r| r.get(0),
+    )?;
+    let documents_today = conn.query_row(
+        "SELECT count(*) FROM documents d JOIN files f ON f.id = d.file_id WHERE f.ingested_at >= ?1",
+        [&since],
+        |r| r.get(0),
+    )?;
+    let last_error = conn
+        .query_row(
+            "SELECT at, reason FROM intake WHERE outcome = 'failed' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default())),
+        )
+        .optional()?;
+    Ok(StationStatus {
+        filed_today,
+        documents_today,
+        last_error,
+    })
+}

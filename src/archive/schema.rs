@@ -120,6 +120,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (file_id, page_no)
     );
     "#,
+    // 4: the daemon's claim token on each intake row, so a restarted daemon knows which files
+    // in processing/ were already committed.
+    r#"
+    ALTER TABLE intake ADD COLUMN claim TEXT;
+    CREATE INDEX intake_claim ON intake(claim);
+    "#,
 ];
 
 /// The schema version this build writes.

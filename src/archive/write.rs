@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Archive, objects};
 use crate::classify::Classification;
-use crate::model::{DocumentSpan, Failure, MediaType, PageText, Phi};
+use crate::model::{DocumentSpan, Failure, MediaType, Origin, PageText};
 
 /// One document found in a file, with what the machine made of it.
 #[derive(Debug, Clone)]
@@ -55,8 +55,7 @@ impl std::fmt::Debug for PatientRecord {
 /// A file read, decoded and recognised, ready to be filed.
 #[derive(Debug, Clone)]
 pub struct NewFile {
-    pub source_name: Phi<String>,
-    pub source_path: Phi<String>,
+    pub origin: Origin,
     pub sha256: String,
     pub size: u64,
     pub bytes: Arc<[u8]>,
@@ -114,7 +113,7 @@ pub fn file(
         params![
             new.sha256,
             new.size as i64,
-            new.source_name.expose(),
+            new.origin.name.expose(),
             new.media_type.mime(),
             (new.pages.len() + new.covers.len()) as i64,
             at
@@ -189,6 +188,33 @@ pub fn file(
     })
 }
 
+/// What the archive committed for one daemon claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimOutcome {
+    /// `filed`, `duplicate` or `failed`.
+    pub outcome: String,
+    pub stage: Option<String>,
+    pub error_kind: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// What the archive committed for a daemon's claim, if anything.
+pub fn claim_outcome(conn: &Connection, claim: &str) -> rusqlite::Result<Option<ClaimOutcome>> {
+    conn.query_row(
+        "SELECT outcome, stage, error_kind, reason FROM intake WHERE claim = ?1 ORDER BY id DESC LIMIT 1",
+        [claim],
+        |r| {
+            Ok(ClaimOutcome {
+                outcome: r.get(0)?,
+                stage: r.get(1)?,
+                error_kind: r.get(2)?,
+                reason: r.get(3)?,
+            })
+        },
+    )
+    .optional()
+}
+
 /// Notes something about a document that needs a person (`kind`: `doc_type`, ...).
 pub fn add_finding(
     conn: &Connection,
@@ -207,16 +233,14 @@ pub fn add_finding(
 /// Records that a file was a duplicate of archived file `file_id`.
 pub fn record_duplicate(
     conn: &Connection,
-    source_name: &Phi<String>,
-    source_path: &Phi<String>,
+    origin: &Origin,
     sha256: &str,
     size: u64,
     file_id: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let row = IntakeRow {
-        source_name: source_name.expose(),
-        source_path: source_path.expose(),
+        origin,
         sha256: Some(sha256),
         size: Some(size),
         outcome: "duplicate",
@@ -229,15 +253,13 @@ pub fn record_duplicate(
 /// Records that a file could not be filed, and why.
 pub fn record_failure(
     conn: &Connection,
-    source_name: &Phi<String>,
-    source_path: &Phi<String>,
+    origin: &Origin,
     identity: Option<(&str, u64)>,
     failure: &Failure,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let row = IntakeRow {
-        source_name: source_name.expose(),
-        source_path: source_path.expose(),
+        origin,
         sha256: identity.map(|(sha, _)| sha),
         size: identity.map(|(_, size)| size),
         outcome: "failed",
@@ -285,8 +307,7 @@ fn assign_pages(new: &NewFile) -> anyhow::Result<Vec<usize>> {
 
 /// One line of the intake log: what happened to one input file.
 struct IntakeRow<'a> {
-    source_name: &'a str,
-    source_path: &'a str,
+    origin: &'a Origin,
     sha256: Option<&'a str>,
     size: Option<u64>,
     outcome: &'a str,
@@ -297,8 +318,7 @@ struct IntakeRow<'a> {
 impl<'a> IntakeRow<'a> {
     fn of(new: &'a NewFile, outcome: &'a str, file_id: i64) -> Self {
         IntakeRow {
-            source_name: new.source_name.expose(),
-            source_path: new.source_path.expose(),
+            origin: &new.origin,
             sha256: Some(&new.sha256),
             size: Some(new.size),
             outcome,
@@ -310,12 +330,13 @@ impl<'a> IntakeRow<'a> {
 
 fn insert_intake(conn: &Connection, row: &IntakeRow<'_>, at: &str) -> anyhow::Result<()> {
     conn.execute(
-        "INSERT INTO intake (at, source_name, source_path, sha256, size, outcome, file_id, stage, error_kind, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO intake (at, source_name, source_path, sha256, size, outcome, file_id, stage, error_kind, reason,
+                             claim)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             at,
-            row.source_name,
-            row.source_path,
+            row.origin.name.expose(),
+            row.origin.path.expose(),
             row.sha256,
             row.size.map(|s| s as i64),
             row.outcome,
@@ -323,6 +344,7 @@ fn insert_intake(conn: &Connection, row: &IntakeRow<'_>, at: &str) -> anyhow::Re
             row.failure.map(|f| f.stage.as_str()),
             row.failure.map(|f| f.kind.as_str()),
             row.failure.map(ToString::to_string),
+            row.origin.claim,
         ],
     )?;
     Ok(())

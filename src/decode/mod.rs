@@ -138,6 +138,30 @@ pub fn sniff(bytes: &[u8]) -> Result<MediaType, Failure> {
     ))
 }
 
+/// Whether a file's bytes are all there, as far as its format can tell: PNG ends in `IEND`,
+/// JPEG in `EOI`, PDF in `%%EOF`, a TIFF's directory chain and strips lie inside the file. An
+/// unknown format counts as complete: decoding will say what is wrong with it.
+pub fn completeness(bytes: &[u8]) -> Result<(), Failure> {
+    let lax = Limits {
+        max_pages: u32::MAX,
+        max_page_pixels: u64::MAX,
+        raster_dpi: 300,
+        tool_timeout: Duration::from_secs(1),
+        text_layer_min_chars: 0,
+    };
+    match sniff(bytes) {
+        Err(failure) if failure.kind == ErrorKind::Empty => Err(failure),
+        Err(_) => Ok(()),
+        Ok(MediaType::Png) => raster::check_png_complete(bytes),
+        Ok(MediaType::Jpeg) => raster::check_jpeg_complete(bytes),
+        Ok(MediaType::Pdf) => pdf::check_eof_marker(bytes),
+        Ok(MediaType::Tiff) => match tiff::Tiff::open(bytes.to_vec().into(), &lax) {
+            Err(failure) if failure.kind == ErrorKind::Truncated => Err(failure),
+            _ => Ok(()),
+        },
+    }
+}
+
 /// Checks a file's structure and declared sizes, without decoding pixels.
 pub fn open(bytes: std::sync::Arc<[u8]>, limits: &Limits) -> Result<Opened, Failure> {
     let media_type = sniff(&bytes)?;

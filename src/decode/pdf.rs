@@ -173,7 +173,7 @@ impl Pdf {
     }
 }
 
-fn check_eof_marker(bytes: &[u8]) -> Result<(), Failure> {
+pub(super) fn check_eof_marker(bytes: &[u8]) -> Result<(), Failure> {
     let tail = &bytes[bytes.len().saturating_sub(2048)..];
     if tail.windows(5).any(|w| w == b"%%EOF") {
         Ok(())

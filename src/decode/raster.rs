@@ -82,7 +82,7 @@ fn png_size(bytes: &[u8]) -> Result<(u32, u32), Failure> {
     Ok((width, height))
 }
 
-fn check_png_complete(bytes: &[u8]) -> Result<(), Failure> {
+pub(super) fn check_png_complete(bytes: &[u8]) -> Result<(), Failure> {
     let tail = &bytes[bytes.len().saturating_sub(64)..];
     if tail.windows(8).any(|w| w == b"IEND\xAE\x42\x60\x82") {
         Ok(())
@@ -96,7 +96,7 @@ fn check_png_complete(bytes: &[u8]) -> Result<(), Failure> {
 
 /// A JPEG ends with the EOI marker; the entropy-coded data never holds `FF D9` (0xFF is
 /// always stuffed), so its absence at the end means the file was cut.
-fn check_jpeg_complete(bytes: &[u8]) -> Result<(), Failure> {
+pub(super) fn check_jpeg_complete(bytes: &[u8]) -> Result<(), Failure> {
     let mut end = bytes.len();
     while end > 0 && matches!(bytes[end - 1], 0x00 | b'\r' | b'\n' | b' ') {
         end -= 1;

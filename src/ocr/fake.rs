@@ -2,18 +2,28 @@
 //!
 //! It "reads" a page as a sentence describing its size, how much ink it holds and a digest of
 //! its pixels, so the same page always gives the same text and different pages differ. It does
-//! not pretend to recognise characters.
+//! not pretend to recognise characters. For the daemon's tests it can also be slow (a delay per
+//! page) and deadly (a page of one chosen width aborts the process, like a crashing library).
 
 use sha2::{Digest, Sha256};
 
 use super::{OcrEngine, OcrOutput};
 use crate::model::Failure;
 
-pub struct FakeEngine;
+#[derive(Debug, Clone, Default)]
+pub struct FakeEngine {
+    pub delay: std::time::Duration,
+    /// A page exactly this wide aborts the process; 0 = never.
+    pub abort_width: u32,
+}
 
 impl OcrEngine for FakeEngine {
     fn recognize(&mut self, image: &image::GrayImage, dpi: u32) -> Result<OcrOutput, Failure> {
         let (width, height) = image.dimensions();
+        if self.abort_width != 0 && width == self.abort_width {
+            std::process::abort();
+        }
+        std::thread::sleep(self.delay);
         let pixels = image.as_raw();
         let dark = pixels.iter().filter(|&&p| p < 128).count();
         let ink_permille = (dark * 1000).checked_div(pixels.len()).unwrap_or(0);
@@ -36,9 +46,10 @@ mod tests {
         let white = image::GrayImage::from_pixel(10, 10, image::Luma([255]));
         let mut inked = white.clone();
         inked.put_pixel(2, 2, image::Luma([0]));
-        let a = FakeEngine.recognize(&white, 300).unwrap();
-        assert_eq!(a, FakeEngine.recognize(&white, 300).unwrap());
-        let b = FakeEngine.recognize(&inked, 300).unwrap();
+        let mut engine = FakeEngine::default();
+        let a = engine.recognize(&white, 300).unwrap();
+        assert_eq!(a, engine.recognize(&white, 300).unwrap());
+        let b = engine.recognize(&inked, 300).unwrap();
         assert_ne!(a.text, b.text);
         assert!(b.text.contains("ink 10 permille"), "{}", b.text);
     }

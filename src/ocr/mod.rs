@@ -30,6 +30,9 @@ pub trait OcrEngine: Send {
 pub fn engine(config: &OcrConfig) -> Result<Box<dyn OcrEngine>, Failure> {
     match config.engine {
         EngineKind::Tesseract => Ok(Box::new(TesseractEngine::new(config)?)),
-        EngineKind::Fake => Ok(Box::new(FakeEngine)),
+        EngineKind::Fake => Ok(Box::new(FakeEngine {
+            delay: std::time::Duration::from_millis(config.fake_delay_ms),
+            abort_width: config.fake_abort_width,
+        })),
     }
 }

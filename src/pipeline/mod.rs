@@ -11,6 +11,9 @@
 //! task, so at most a handful of page bitmaps are in memory at a time. One writer thread owns
 //! the archive connection and files results in the order they complete. A failure, even a panic,
 //! in one file is recorded against that file and the run goes on.
+//!
+//! Two ways in share all of it: [`ingest`] (a batch of paths) and [`watch`] (the daemon on the
+//! inbox, in `watch.rs`). `documents.rs` is the text half, shared with re-indexing.
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -22,8 +25,10 @@ use rayon::prelude::*;
 use tracing::{info, warn};
 
 mod documents;
+mod watch;
 
 pub use documents::{PageInput, TextStages, Understood, understand};
+pub use watch::{WatchSettings, WatchSummary, watch};
 
 use crate::archive::{self, Archive, IndexLookup, NewFile, Outcome};
 use crate::classify::{Classifier, Model, Settings};
@@ -32,7 +37,7 @@ use crate::cover::{self, CoverSheet, Scan};
 use crate::decode::{self, Limits};
 use crate::identify;
 use crate::intake;
-use crate::model::{ErrorKind, Failure, PageContent, PageText, Phi, Stage, TextSource};
+use crate::model::{ErrorKind, Failure, Origin, PageContent, PageText, Phi, Stage, TextSource};
 use crate::ocr::{self, OcrEngine};
 
 /// Resolution assumed for a bitmap whose file states none.
@@ -49,14 +54,37 @@ pub enum Event {
     FileDone,
 }
 
-/// What happened to one input file.
+/// What happened to one input file, once its record is committed.
 #[derive(Debug, Clone)]
 pub struct FileReport {
-    pub path: PathBuf,
-    pub source_name: Phi<String>,
+    pub origin: Origin,
     pub sha256: Option<String>,
     pub n_pages: usize,
     pub outcome: Outcome,
+    /// The outcome's record is in the archive. When it is not (the database could not be
+    /// written at all), the file must stay where it is.
+    pub committed: bool,
+}
+
+/// One file to process: where to read it, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub read_from: PathBuf,
+    pub origin: Origin,
+}
+
+impl Job {
+    /// A file named directly (by `ingest`): read where it is.
+    pub fn at(path: &Path) -> Job {
+        Job {
+            read_from: path.to_path_buf(),
+            origin: Origin {
+                name: intake::source_name(path),
+                path: Phi::new(path.to_string_lossy().into_owned()),
+                claim: None,
+            },
+        }
+    }
 }
 
 /// The result of a run.
@@ -171,6 +199,29 @@ enum Processed {
     },
 }
 
+impl<'a> Shared<'a> {
+    fn new(
+        config: &'a Config,
+        archive: &Archive,
+        workers: &'a Workers,
+        classifier: &'a Classifier,
+        observer: &'a (dyn Fn(Event) + Sync),
+    ) -> anyhow::Result<Shared<'a>> {
+        let lookup = archive.connect()?;
+        Ok(Shared {
+            config,
+            classifier,
+            rules: identify::Rules::from_config(&config.identify)?,
+            index_loaded: archive::patient_count(&lookup)? > 0,
+            today: chrono::Local::now().date_naive(),
+            limits: Limits::from_config(config),
+            workers,
+            lookup: Mutex::new(lookup),
+            observer,
+        })
+    }
+}
+
 /// Ingests `files` into `archive`: every file ends filed, recorded as a duplicate, or recorded
 /// as failed with a reason.
 pub fn ingest(
@@ -182,30 +233,20 @@ pub fn ingest(
     observer: &(dyn Fn(Event) + Sync),
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
-    let lookup = archive.connect()?;
-    let context = Shared {
-        config,
-        classifier,
-        rules: identify::Rules::from_config(&config.identify)?,
-        index_loaded: archive::patient_count(&lookup)? > 0,
-        today: chrono::Local::now().date_naive(),
-        limits: Limits::from_config(config),
-        workers,
-        lookup: Mutex::new(lookup),
-        observer,
-    };
-    let (sender, receiver) = crossbeam_channel::bounded::<(PathBuf, Processed)>(workers.engines.len() * 2);
+    let context = Shared::new(config, archive, workers, classifier, observer)?;
+    let (sender, receiver) = crossbeam_channel::bounded::<(Job, Processed)>(workers.engines.len() * 2);
     let mut summary = std::thread::scope(|scope| -> anyhow::Result<Summary> {
-        let writer = scope.spawn(|| write_all(archive, receiver, observer));
+        let writer = scope.spawn(|| write_all(archive, receiver, observer, None, None));
         workers.pool.scope_fifo(|pool_scope| {
             for path in files {
                 let sender = sender.clone();
                 let context = &context;
                 pool_scope.spawn_fifo(move |_| {
-                    let processed = process_guarded(context, path);
+                    let job = Job::at(path);
+                    let processed = process_guarded(context, &job);
                     // The writer only stops early if the archive cannot be opened; that error
                     // is reported when it is joined.
-                    let _ = sender.send((path.clone(), processed));
+                    let _ = sender.send((job, processed));
                 });
             }
         });
@@ -220,8 +261,8 @@ pub fn ingest(
 
 /// Runs [`process`], turning a panic anywhere inside into a failure of this file. The panic's
 /// message is not kept: it may quote page text (the panic hook in `main` prints only where).
-fn process_guarded(context: &Shared<'_>, path: &Path) -> Processed {
-    std::panic::catch_unwind(AssertUnwindSafe(|| process(context, path))).unwrap_or_else(|_| {
+fn process_guarded(context: &Shared<'_>, job: &Job) -> Processed {
+    std::panic::catch_unwind(AssertUnwindSafe(|| process(context, job))).unwrap_or_else(|_| {
         Processed::Failed {
             identity: None,
             failure: Failure::new(
@@ -233,8 +274,8 @@ fn process_guarded(context: &Shared<'_>, path: &Path) -> Processed {
     })
 }
 
-fn process(context: &Shared<'_>, path: &Path) -> Processed {
-    let intake = match intake::read(path, context.config.ingest.max_file_bytes) {
+fn process(context: &Shared<'_>, job: &Job) -> Processed {
+    let intake = match intake::read(&job.read_from, context.config.ingest.max_file_bytes) {
         Ok(intake) => intake,
         Err(failure) => {
             return Processed::Failed {
@@ -302,8 +343,7 @@ fn process(context: &Shared<'_>, path: &Path) -> Processed {
         .map(|p| p.text)
         .collect();
     Processed::Ready(Box::new(NewFile {
-        source_name: intake.source_name,
-        source_path: Phi::new(path.to_string_lossy().into_owned()),
+        origin: job.origin.clone(),
         sha256: intake.sha256,
         size: intake.size,
         bytes: intake.bytes,
@@ -324,8 +364,9 @@ struct ReadPage {
 /// A page with fewer words than this is looked at closely for a cover-sheet barcode.
 const FEW_WORDS: usize = 40;
 
-/// Decodes one page and reads its text, noticing cover sheets: a quick barcode look on every
-/// bitmap before OCR (a cover sheet is then not OCRed), a thorough one on pages with little text.
+/// Decodes one page and reads its text, noticing cover sheets: a page with few words after OCR
+/// (a cover sheet has a barcode and a few lines) is searched thoroughly for a barcode (~150 ms);
+/// pages of text pay nothing.
 fn read_page(context: &Shared<'_>, opened: &decode::Opened, page_idx: usize) -> Result<ReadPage, Failure> {
     let page_no = page_idx as u32 + 1;
     match opened.page(page_idx)? {
@@ -354,13 +395,6 @@ fn read_page(context: &Shared<'_>, opened: &decode::Opened, page_idx: usize) -> 
                 width,
                 height,
             };
-            if let Scan::Cover(cover) = cover::scan(&bitmap.image, false) {
-                return Ok(ReadPage {
-                    text: page_text(String::new(), None),
-                    cover: Some(cover),
-                    unreadable_barcode: false,
-                });
-            }
             let output = context
                 .workers
                 .with_engine(|engine| engine.recognize(&bitmap.image, dpi))
@@ -382,17 +416,42 @@ fn read_page(context: &Shared<'_>, opened: &decode::Opened, page_idx: usize) -> 
     }
 }
 
-/// The writer thread: files every result in one transaction each and builds the summary.
+/// Asks the writer to stop committing (a daemon stopping with work in flight) and says when it
+/// has.
+#[derive(Debug, Default)]
+pub struct Halt {
+    pub requested: std::sync::atomic::AtomicBool,
+    pub done: std::sync::atomic::AtomicBool,
+}
+
+/// The writer thread: files every result in one transaction each, builds the summary, and
+/// passes each report on to `done` (the daemon, which cleans up after a commit) if given.
 fn write_all(
     archive: &Archive,
-    receiver: crossbeam_channel::Receiver<(PathBuf, Processed)>,
+    receiver: crossbeam_channel::Receiver<(Job, Processed)>,
     observer: &(dyn Fn(Event) + Sync),
+    done: Option<crossbeam_channel::Sender<FileReport>>,
+    halt: Option<&Halt>,
 ) -> anyhow::Result<Summary> {
     let mut conn = archive.connect()?;
     let mut summary = Summary::default();
-    for (path, processed) in receiver {
-        let report = write_one(archive, &mut conn, &path, processed);
+    loop {
+        if let Some(halt) = halt
+            && halt.requested.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            halt.done.store(true, std::sync::atomic::Ordering::SeqCst);
+            break;
+        }
+        let (job, processed) = match receiver.recv_timeout(Duration::from_millis(50)) {
+            Ok(message) => message,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        };
+        let report = write_one(archive, &mut conn, job.origin, processed);
         observer(Event::FileDone);
+        if let Some(done) = &done {
+            let _ = done.send(report.clone());
+        }
         summary.add(report);
     }
     Ok(summary)
@@ -401,12 +460,10 @@ fn write_all(
 fn write_one(
     archive: &Archive,
     conn: &mut rusqlite::Connection,
-    path: &Path,
+    origin: Origin,
     processed: Processed,
 ) -> FileReport {
     let now = chrono::Utc::now();
-    let source_name = intake::source_name(path);
-    let source_path = Phi::new(path.to_string_lossy().into_owned());
     let (sha256, n_pages, result) = match processed {
         Processed::Ready(new) => {
             let n_pages = new.pages.len();
@@ -419,42 +476,39 @@ fn write_one(
             sha256,
             size,
         } => {
-            let result =
-                archive::record_duplicate(conn, &source_name, &source_path, &sha256, size, file_id, now)
-                    .map(|()| Outcome::Duplicate { file_id })
-                    .map_err(|e| (Some((sha256.clone(), size)), e));
+            let result = archive::record_duplicate(conn, &origin, &sha256, size, file_id, now)
+                .map(|()| Outcome::Duplicate { file_id })
+                .map_err(|e| (Some((sha256.clone(), size)), e));
             (Some(sha256), 0, result)
         }
         Processed::Failed { identity, failure } => {
             let sha256 = identity.as_ref().map(|(sha, _)| sha.clone());
             let identity_ref = identity.as_ref().map(|(sha, size)| (sha.as_str(), *size));
-            let result =
-                archive::record_failure(conn, &source_name, &source_path, identity_ref, &failure, now)
-                    .map(|()| Outcome::Failed(failure))
-                    .map_err(|e| (identity.clone(), e));
+            let result = archive::record_failure(conn, &origin, identity_ref, &failure, now)
+                .map(|()| Outcome::Failed(failure))
+                .map_err(|e| (identity.clone(), e));
             (sha256, 0, result)
         }
     };
-    let outcome = match result {
-        Ok(outcome) => outcome,
+    let (outcome, committed) = match result {
+        Ok(outcome) => (outcome, true),
         Err((identity, error)) => {
             let failure = Failure::new(Stage::Archive, ErrorKind::Unreadable, format!("{error:#}"));
             let identity_ref = identity.as_ref().map(|(sha, size)| (sha.as_str(), *size));
-            if let Err(again) =
-                archive::record_failure(conn, &source_name, &source_path, identity_ref, &failure, now)
-            {
+            let recorded = archive::record_failure(conn, &origin, identity_ref, &failure, now);
+            if let Err(again) = &recorded {
                 warn!(error = %again, "could not record an archive failure");
             }
-            Outcome::Failed(failure)
+            (Outcome::Failed(failure), recorded.is_ok())
         }
     };
     log_outcome(sha256.as_deref(), &outcome);
     FileReport {
-        path: path.to_path_buf(),
-        source_name,
+        origin,
         sha256,
         n_pages,
         outcome,
+        committed,
     }
 }
 

@@ -207,3 +207,48 @@ pub fn text_pdf(pages: &[&str]) -> Vec<u8> {
     );
     out
 }
+
+impl TestDir {
+    /// Starts `chartscan ARGS` in the background (the daemon), its output discarded.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+}
+
+/// Waits for `condition`, checking every 20 ms, for at most `limit`; true if it came true.
+pub fn wait_for(limit: std::time::Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    condition()
+}
+
+/// A small PNG whose pixels depend on `seed`, so every seed is a different file.
+pub fn distinct_png(seed: u32) -> Vec<u8> {
+    let image = image::GrayImage::from_fn(60, 40, |x, y| {
+        let v = (x * 7 + y * 13 + seed * 31) % 251;
+        image::Luma([if (x + seed).is_multiple_of(5) {
+            0
+        } else {
+            200 + (v % 50) as u8
+        }])
+    });
+    let mut out = Vec::new();
+    image::DynamicImage::ImageLuma8(image)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -10,3 +10,4 @@ mod ingest;
 mod patients;
 mod queries;
 mod tesseract;
+mod watch;

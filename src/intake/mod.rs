@@ -1,9 +1,13 @@
-//! Finding input files and reading them in: the walk over the folders an operator names, and the
-//! read of one file into memory with its SHA-256.
+//! Getting files in: the walk over the folders an operator names for `ingest`, the read of one
+//! file into memory with its SHA-256, and for `watch` the inbox itself ([`inbox`]: claiming,
+//! quarantine, crash leftovers) and the settle tracker ([`settle`]).
 //!
 //! Only regular files are read. Directories are walked recursively in name order; hidden entries
 //! (`.DS_Store`, `.~lock`) are skipped and symlinked directories are not followed, so a link loop
 //! cannot trap the walk. Nothing here decodes content.
+
+pub mod inbox;
+pub mod settle;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
