@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::archive::{self, Archive, SearchQuery};
+use crate::archive::{self, Archive, SearchQuery, audit};
 use crate::classify;
 use crate::config::Config;
 use crate::cover;
@@ -135,6 +135,31 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Re-hash every stored original against its recorded SHA-256 and check the database;
+    /// exit 1 when anything is wrong
+    Verify,
+    /// The audit trail: who accessed or changed which documents
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// The rows, oldest first
+    List {
+        /// Only rows naming this document
+        #[arg(long = "doc", value_name = "ID")]
+        doc: Option<i64>,
+        /// Only rows from this time on (e.g. 2026-11-24 or 2026-11-24T09:00)
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Walk the hash chain; exit 1 when a row was edited, inserted or removed
+    Verify,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -171,6 +196,62 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             jobs,
         } => watch(&config, &archive_dir, inbox, poll, until_idle, jobs),
         Command::Status { json } => status(&config, &archive_dir, json),
+        Command::Verify => {
+            let archive = Archive::existing(&archive_dir)?;
+            let conn = archive.connect()?;
+            let report = archive::verify_integrity(&archive, &conn)?;
+            for problem in &report.problems {
+                println!("{problem}");
+            }
+            println!(
+                "{} stored originals checked, database checked: {}",
+                report.files_checked,
+                if report.problems.is_empty() {
+                    "all intact".to_string()
+                } else {
+                    format!("{} problems", report.problems.len())
+                }
+            );
+            Ok(if report.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            let conn = Archive::existing(&archive_dir)?.connect()?;
+            let problems = audit::verify(&conn)?;
+            for problem in &problems {
+                println!("{problem}");
+            }
+            let rows: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0))?;
+            if problems.is_empty() {
+                println!("audit trail intact: {rows} rows");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("audit trail damaged: {} problems in {rows} rows", problems.len());
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Audit {
+            action: AuditAction::List { doc, since, json },
+        } => {
+            let conn = Archive::existing(&archive_dir)?.connect()?;
+            let rows = audit::list(&conn, doc, since.as_deref())?;
+            if json {
+                print_json(&rows)?;
+            } else {
+                for row in &rows {
+                    println!(
+                        "{:<6} {}  {:<12} {:<8} docs {} {}",
+                        row.id, row.at, row.os_user, row.action, row.document_ids, row.detail
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Search {
             query,
             limit,
@@ -185,7 +266,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     anyhow::bail!("unknown type {doc_type:?}; the types are {}", ids.join(", "));
                 }
             }
-            let conn = Archive::existing(&archive_dir)?.connect()?;
+            let mut conn = Archive::existing(&archive_dir)?.connect()?;
             let query = SearchQuery {
                 text: query.join(" "),
                 limit,
@@ -193,6 +274,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 mrn: mrn.as_deref().map(identify::normalize_mrn),
             };
             let hits = archive::search(&conn, &query)?;
+            let mut ids: Vec<i64> = hits.iter().map(|h| h.document_id).collect();
+            ids.dedup();
+            // The search text may be patient data: only its hash is kept.
+            let detail =
+                serde_json::json!({"query_sha256": audit::text_hash(&query.text), "hits": hits.len()});
+            audit::record(&mut conn, "search", &ids, detail)?;
             if json {
                 print_json(&hits)?;
             } else if hits.is_empty() {
@@ -212,10 +299,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Show { id, json } => {
-            let conn = Archive::existing(&archive_dir)?.connect()?;
+            let mut conn = Archive::existing(&archive_dir)?.connect()?;
             let Some(view) = archive::document(&conn, id)? else {
                 anyhow::bail!("no document {id}");
             };
+            audit::record(&mut conn, "show", &[id], serde_json::json!({}))?;
             if json {
                 print_json(&view)?;
             } else {
@@ -227,7 +315,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format: ExportFormat::Jsonl,
             output,
         } => {
-            let conn = Archive::existing(&archive_dir)?.connect()?;
+            let mut conn = Archive::existing(&archive_dir)?.connect()?;
             let sink: Box<dyn Write> = match &output {
                 Some(path) => Box::new(
                     std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -235,12 +323,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => Box::new(std::io::stdout().lock()),
             };
             let mut sink = std::io::BufWriter::new(sink);
+            let mut ids = Vec::new();
             let n = archive::export(&conn, |record| {
+                ids.push(record.id);
                 serde_json::to_writer(&mut sink, &record)?;
                 sink.write_all(b"\n")?;
                 Ok(())
             })?;
             sink.flush()?;
+            audit::record(
+                &mut conn,
+                "export",
+                &ids,
+                serde_json::json!({"documents": n, "format": "jsonl"}),
+            )?;
             if output.is_some() {
                 eprintln!("exported {n} documents");
             }
@@ -524,6 +620,7 @@ fn status(config: &Config, archive_dir: &std::path::Path, json: bool) -> anyhow:
             "quarantined": quarantined,
             "filed_today": status.filed_today,
             "documents_today": status.documents_today,
+            "pages_need_rescan": status.pages_need_rescan,
             "last_error": status.last_error.as_ref().map(|(at, reason)| serde_json::json!({"at": at, "reason": reason})),
         }))?;
     } else {
@@ -533,6 +630,10 @@ fn status(config: &Config, archive_dir: &std::path::Path, json: bool) -> anyhow:
         println!(
             "filed today  {} files ({} documents)",
             status.filed_today, status.documents_today
+        );
+        println!(
+            "rescan       {} pages read too poorly to trust",
+            status.pages_need_rescan
         );
         match &status.last_error {
             Some((at, reason)) => println!("last error   {at}  {reason}"),
@@ -689,10 +790,20 @@ fn print_document(view: &archive::DocumentView) {
             .unwrap_or_else(dash)
     );
     for page in &view.page_texts {
-        let how = match (page.text_source.as_str(), page.dpi, page.ocr_confidence) {
+        let mut how = match (page.text_source.as_str(), page.dpi, page.ocr_confidence) {
+            _ if page.blank => "blank, not OCRed".to_string(),
             ("ocr", Some(dpi), Some(conf)) => format!("ocr at {dpi} dpi, confidence {conf:.0}"),
             (source, _, _) => source.replace('_', " "),
         };
+        if page.rotation != 0 {
+            how.push_str(&format!(", turned {}°", page.rotation));
+        }
+        if let Some(skew) = page.skew.filter(|s| s.abs() >= 0.05) {
+            how.push_str(&format!(", skew {skew:.1}°"));
+        }
+        if page.needs_rescan {
+            how.push_str(", NEEDS RESCAN");
+        }
         println!("\n--- page {} ({how}) ---", page.page);
         println!("{}", page.text.trim_end());
     }

@@ -18,6 +18,7 @@ pub struct Config {
     pub archive: ArchiveConfig,
     pub ingest: IngestConfig,
     pub ocr: OcrConfig,
+    pub preprocess: PreprocessConfig,
     pub pdf: PdfConfig,
     pub classify: ClassifyConfig,
     pub identify: IdentifyConfig,
@@ -61,6 +62,71 @@ pub struct OcrConfig {
     /// Fake engine only: a page exactly this many pixels wide aborts the process (a poison file
     /// for crash tests); 0 = never.
     pub fake_abort_width: u32,
+}
+
+/// Page clean-up before OCR (`[preprocess]`); each step can be turned off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PreprocessConfig {
+    /// Turn pages upright (0/90/180/270) with Tesseract's orientation detection.
+    pub orientation: bool,
+    /// Below this detector confidence a page is left as it is.
+    pub orientation_min_confidence: f32,
+    pub deskew: bool,
+    pub max_skew_degrees: f32,
+    /// Smaller measured skews are left to Tesseract (rotating costs time and sharpness).
+    pub min_skew_degrees: f32,
+    /// Scale pages to `target_dpi` when above `max_dpi` or below `min_dpi`; estimate a missing
+    /// resolution from text height.
+    pub resolution: bool,
+    pub target_dpi: u32,
+    pub min_dpi: u32,
+    pub max_dpi: u32,
+    /// Flatten uneven backgrounds and darken faint ink (only on pages that need it).
+    pub contrast: bool,
+    /// Recognise blank pages (kept, marked, not OCRed).
+    pub blank_pages: bool,
+    /// A page whose inner area holds less solid ink than this (per mille) is blank.
+    pub blank_ink_permille: f32,
+    /// A page is flagged `needs_rescan` when its mean word confidence is below this (0..100)...
+    pub rescan_below_confidence: f32,
+    /// ...or more than this share of its words are doubtful (confidence below 60).
+    pub rescan_above_low_share: f32,
+}
+
+impl Default for PreprocessConfig {
+    fn default() -> Self {
+        PreprocessConfig {
+            orientation: true,
+            orientation_min_confidence: 1.5,
+            deskew: true,
+            max_skew_degrees: 10.0,
+            min_skew_degrees: 1.0,
+            resolution: true,
+            target_dpi: 300,
+            min_dpi: 200,
+            max_dpi: 400,
+            contrast: true,
+            blank_pages: true,
+            blank_ink_permille: 0.5,
+            rescan_below_confidence: 60.0,
+            rescan_above_low_share: 0.4,
+        }
+    }
+}
+
+impl PreprocessConfig {
+    /// Every step off: pages go to OCR as decoded.
+    pub fn off() -> Self {
+        PreprocessConfig {
+            orientation: false,
+            deskew: false,
+            resolution: false,
+            contrast: false,
+            blank_pages: false,
+            ..PreprocessConfig::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -9,6 +9,7 @@ pub mod model;
 pub mod intake;
 pub mod decode;
 pub mod ocr;
+pub mod preprocess;
 pub mod cover;
 pub mod identify;
 pub mod segment;

@@ -121,6 +121,42 @@ pub struct PageText {
     /// Pixel size of the recognised bitmap (0 x 0 for text layers).
     pub width: u32,
     pub height: u32,
+    /// What clean-up found and did, and how well the page read (defaults for text layers).
+    pub quality: PageQuality,
+}
+
+/// What page clean-up found and did to a scanned page, and how well it read.
+#[derive(Debug, Clone, Default)]
+pub struct PageQuality {
+    /// Clockwise degrees the page was turned before OCR: 0, 90, 180 or 270.
+    pub rotation: u16,
+    /// Measured skew in degrees (undone when large enough); `None` when not measured.
+    pub skew: Option<f32>,
+    /// The resolution was missing and estimated from text height.
+    pub dpi_estimated: bool,
+    /// Background flattened / faint ink darkened.
+    pub normalized: bool,
+    /// No content (a duplex back side): kept, not OCRed.
+    pub blank: bool,
+    /// Share of recognised words below the doubtful confidence, 0..1.
+    pub low_confidence_share: Option<f32>,
+    /// Read too poorly to trust: the operator should rescan the page.
+    pub needs_rescan: bool,
+    /// The recognised words with boxes (pixels of the recognised bitmap) and confidences.
+    pub words: Vec<Word>,
+    /// Time spent cleaning the page up and recognising it, in milliseconds.
+    pub preprocess_ms: Option<f32>,
+    pub ocr_ms: Option<f32>,
+}
+
+/// One recognised word.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub text: String,
+    /// 0..100.
+    pub confidence: f32,
+    /// Left, top, right, bottom in pixels.
+    pub bbox: [u32; 4],
 }
 
 /// A run of pages of one source file that forms one document.

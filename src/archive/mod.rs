@@ -6,6 +6,8 @@
 //! open their own connections. A stored original is written and fsynced before the transaction
 //! that refers to it commits, so a committed row always has its original on disk.
 
+pub mod audit;
+mod integrity;
 mod models;
 mod objects;
 mod patients;
@@ -19,6 +21,7 @@ use std::time::Duration;
 use anyhow::Context;
 use rusqlite::Connection;
 
+pub use integrity::{IntegrityReport, verify_integrity};
 pub use models::write_atomically;
 pub use patients::{ImportReport, IndexLookup, import_csv, patient_count};
 pub use query::{

@@ -66,6 +66,13 @@ pub struct PageView {
     pub dpi: Option<u32>,
     pub width: u32,
     pub height: u32,
+    /// Clockwise degrees the page was turned before OCR.
+    pub rotation: u16,
+    /// Measured skew in degrees.
+    pub skew: Option<f64>,
+    pub blank: bool,
+    pub low_confidence_share: Option<f64>,
+    pub needs_rescan: bool,
     pub text: String,
 }
 
@@ -331,7 +338,7 @@ fn patient_json(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<PatientJson
 fn pages_of(conn: &Connection, document_id: i64) -> anyhow::Result<Vec<PageView>> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.page_no - d.first_page + 1, p.page_no, p.text_source, p.ocr_confidence, p.dpi,
-                p.width, p.height, p.text
+                p.width, p.height, p.text, p.rotation, p.skew, p.blank, p.low_confidence_share, p.needs_rescan
          FROM pages p JOIN documents d ON d.id = p.document_id
          WHERE p.document_id = ?1 ORDER BY p.page_no",
     )?;
@@ -351,6 +358,11 @@ fn page_view(row: &Row<'_>) -> rusqlite::Result<PageView> {
         width: row.get(5)?,
         height: row.get(6)?,
         text: row.get(7)?,
+        rotation: row.get(8)?,
+        skew: row.get(9)?,
+        blank: row.get(10)?,
+        low_confidence_share: row.get(11)?,
+        needs_rescan: row.get(12)?,
     })
 }
 
@@ -383,6 +395,8 @@ mod tests {
 pub struct StationStatus {
     pub filed_today: i64,
     pub documents_today: i64,
+    /// Pages read too poorly to trust, over the whole archive.
+    pub pages_need_rescan: i64,
     /// The latest failure: (time, reason).
     pub last_error: Option<(String, String)>,
 }
@@ -408,6 +422,9 @@ pub fn station_status(
         [&since],
         |r| r.get(0),
     )?;
+    let pages_need_rescan = conn.query_row("SELECT count(*) FROM pages WHERE needs_rescan = 1", [], |r| {
+        r.get(0)
+    })?;
     let last_error = conn
         .query_row(
             "SELECT at, reason FROM intake WHERE outcome = 'failed' ORDER BY id DESC LIMIT 1",
@@ -418,6 +435,7 @@ pub fn station_status(
     Ok(StationStatus {
         filed_today,
         documents_today,
+        pages_need_rescan,
         last_error,
     })
 }

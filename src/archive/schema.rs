@@ -126,6 +126,38 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE intake ADD COLUMN claim TEXT;
     CREATE INDEX intake_claim ON intake(claim);
     "#,
+    // 5: page clean-up and quality: what was done to each scanned page, how well it read, its
+    // words with boxes (JSON: [[left, top, right, bottom, confidence, text], ...]).
+    r#"
+    ALTER TABLE pages ADD COLUMN rotation INTEGER NOT NULL DEFAULT 0 CHECK (rotation IN (0, 90, 180, 270));
+    ALTER TABLE pages ADD COLUMN skew REAL;
+    ALTER TABLE pages ADD COLUMN dpi_estimated INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE pages ADD COLUMN normalized INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE pages ADD COLUMN blank INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE pages ADD COLUMN low_confidence_share REAL;
+    ALTER TABLE pages ADD COLUMN needs_rescan INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE pages ADD COLUMN words TEXT;
+    ALTER TABLE pages ADD COLUMN preprocess_ms REAL;
+    ALTER TABLE pages ADD COLUMN ocr_ms REAL;
+    CREATE INDEX pages_needs_rescan ON pages(needs_rescan) WHERE needs_rescan = 1;
+    "#,
+    // 6: the audit trail, append-only and chained by hash (see archive::audit).
+    r#"
+    CREATE TABLE audit (
+        id           INTEGER PRIMARY KEY,
+        at           TEXT NOT NULL,
+        os_user      TEXT NOT NULL,
+        action       TEXT NOT NULL,
+        document_ids TEXT NOT NULL,
+        detail       TEXT NOT NULL,
+        prev_hash    TEXT NOT NULL,
+        hash         TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    "#,
 ];
 
 /// The schema version this build writes.

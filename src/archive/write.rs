@@ -103,6 +103,8 @@ pub fn file(
     let tx = conn.transaction()?;
     if let Some(file_id) = is_archived(&tx, &new.sha256)? {
         insert_intake(&tx, &IntakeRow::of(new, "duplicate", file_id), &at)?;
+        let detail = serde_json::json!({"sha256": new.sha256, "duplicate_of_file": file_id});
+        super::audit::append(&tx, "ingest", &[], detail, &at)?;
         tx.commit()?;
         return Ok(Outcome::Duplicate { file_id });
     }
@@ -157,8 +159,10 @@ pub fn file(
     }
     {
         let mut insert_page = tx.prepare(
-            "INSERT INTO pages (file_id, document_id, page_no, text, text_source, ocr_confidence, dpi, width, height)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO pages (file_id, document_id, page_no, text, text_source, ocr_confidence, dpi, width, height,
+                                rotation, skew, dpi_estimated, normalized, blank, low_confidence_share,
+                                needs_rescan, words, preprocess_ms, ocr_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
         )?;
         for (page, document_idx) in new.pages.iter().zip(&page_documents) {
             insert_page.execute(params![
@@ -171,6 +175,16 @@ pub fn file(
                 page.dpi,
                 page.width,
                 page.height,
+                page.quality.rotation,
+                page.quality.skew.map(f64::from),
+                page.quality.dpi_estimated,
+                page.quality.normalized,
+                page.quality.blank,
+                page.quality.low_confidence_share.map(f64::from),
+                page.quality.needs_rescan,
+                words_json(&page.quality.words),
+                page.quality.preprocess_ms.map(f64::from),
+                page.quality.ocr_ms.map(f64::from),
             ])?;
         }
     }
@@ -181,6 +195,8 @@ pub fn file(
         )?;
     }
     insert_intake(&tx, &IntakeRow::of(new, "filed", file_id), &at)?;
+    let detail = serde_json::json!({"sha256": new.sha256, "file_id": file_id});
+    super::audit::append(&tx, "ingest", &document_ids, detail, &at)?;
     tx.commit()?;
     Ok(Outcome::Filed {
         file_id,
@@ -267,6 +283,22 @@ pub fn record_failure(
         failure: Some(failure),
     };
     insert_intake(conn, &row, &timestamp(now))
+}
+
+/// A page's words as compact JSON (`[[left, top, right, bottom, confidence, text], ...]`), or
+/// null for pages without OCR words.
+fn words_json(words: &[crate::model::Word]) -> Option<String> {
+    if words.is_empty() {
+        return None;
+    }
+    let rows: Vec<serde_json::Value> = words
+        .iter()
+        .map(|w| {
+            let [left, top, right, bottom] = w.bbox;
+            serde_json::json!([left, top, right, bottom, w.confidence.round() as u32, w.text])
+        })
+        .collect();
+    Some(serde_json::Value::Array(rows).to_string())
 }
 
 /// For each content page (in `new.pages` order), the index of the document it belongs to.

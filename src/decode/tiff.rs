@@ -143,7 +143,11 @@ fn check_chunks_inside(
 }
 
 fn read_dpi(decoder: &mut Decoder<Cursor<&[u8]>>) -> Option<u32> {
-    let x_resolution = decoder.get_tag_f64(Tag::XResolution).ok()?;
+    // A RATIONAL, which `get_tag_f64` does not convert.
+    let x_resolution = match decoder.get_tag(Tag::XResolution).ok()? {
+        tiff::decoder::ifd::Value::Rational(n, d) if d != 0 => f64::from(n) / f64::from(d),
+        other => other.into_f64().ok()?,
+    };
     let unit = decoder
         .find_tag_unsigned::<u16>(Tag::ResolutionUnit)
         .ok()

@@ -7,7 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{OcrEngine, OcrOutput};
+use super::{OcrEngine, OcrOutput, Word};
 use crate::model::Failure;
 
 #[derive(Debug, Clone, Default)]
@@ -28,11 +28,30 @@ impl OcrEngine for FakeEngine {
         let dark = pixels.iter().filter(|&&p| p < 128).count();
         let ink_permille = (dark * 1000).checked_div(pixels.len()).unwrap_or(0);
         let digest = hex::encode(&Sha256::digest(pixels)[..4]);
+        let text = format!(
+            "fakeocr page {width}x{height} at {dpi} dpi\nink {ink_permille} permille digest {digest}"
+        );
+        // Words laid out on a grid, each 100 px wide, one line per text line.
+        let words = text
+            .lines()
+            .enumerate()
+            .flat_map(|(line, words)| {
+                words.split_whitespace().enumerate().map(move |(i, word)| Word {
+                    text: word.to_string(),
+                    confidence: 90.0,
+                    bbox: [
+                        i as u32 * 110,
+                        line as u32 * 40,
+                        i as u32 * 110 + 100,
+                        line as u32 * 40 + 30,
+                    ],
+                })
+            })
+            .collect();
         Ok(OcrOutput {
-            text: format!(
-                "fakeocr page {width}x{height} at {dpi} dpi\nink {ink_permille} permille digest {digest}"
-            ),
+            text,
             mean_confidence: 90.0,
+            words,
         })
     }
 }

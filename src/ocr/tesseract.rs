@@ -10,27 +10,40 @@ use std::ffi::{CStr, CString};
 use std::ptr;
 
 use tesseract_sys::{
-    TessBaseAPI, TessBaseAPIClear, TessBaseAPICreate, TessBaseAPIDelete, TessBaseAPIEnd,
-    TessBaseAPIGetUTF8Text, TessBaseAPIInit3, TessBaseAPIMeanTextConf, TessBaseAPIRecognize,
-    TessBaseAPISetImage, TessBaseAPISetPageSegMode, TessBaseAPISetSourceResolution, TessBaseAPISetVariable,
-    TessDeleteText,
+    TessBaseAPI, TessBaseAPIClear, TessBaseAPICreate, TessBaseAPIDelete, TessBaseAPIDetectOrientationScript,
+    TessBaseAPIEnd, TessBaseAPIGetIterator, TessBaseAPIGetUTF8Text, TessBaseAPIInit3,
+    TessBaseAPIMeanTextConf, TessBaseAPIRecognize, TessBaseAPISetImage, TessBaseAPISetPageSegMode,
+    TessBaseAPISetSourceResolution, TessBaseAPISetVariable, TessDeleteText, TessPageIteratorBoundingBox,
+    TessPageIteratorLevel_RIL_WORD, TessResultIterator, TessResultIteratorConfidence,
+    TessResultIteratorDelete, TessResultIteratorGetPageIteratorConst, TessResultIteratorGetUTF8Text,
+    TessResultIteratorNext,
 };
 
-use super::{OcrEngine, OcrOutput};
+use super::{OcrEngine, OcrOutput, Orientation, Word};
 use crate::config::OcrConfig;
 use crate::model::{ErrorKind, Failure, Stage};
 
 pub struct TesseractEngine {
     handle: *mut TessBaseAPI,
+    /// A second engine with the orientation-and-script model (`osd`), made on first use;
+    /// `Some(None)` once loading it failed (orientation is then never detected).
+    osd: Option<Option<Box<TesseractEngine>>>,
+    datapath: String,
 }
 
-// The handle is owned by this value and only ever used through `&mut self`.
+// The handles are owned by this value and only ever used through `&mut self`.
 unsafe impl Send for TesseractEngine {}
+
+/// Tesseract's `PSM_OSD_ONLY`.
+const PSM_OSD_ONLY: u32 = 0;
 
 impl TesseractEngine {
     pub fn new(config: &OcrConfig) -> Result<Self, Failure> {
-        let language = CString::new(config.language.as_str())
-            .map_err(|_| tool_error("language name holds a NUL byte"))?;
+        Self::with_language(config, &config.language, config.psm)
+    }
+
+    fn with_language(config: &OcrConfig, language: &str, psm: u32) -> Result<Self, Failure> {
+        let language = CString::new(language).map_err(|_| tool_error("language name holds a NUL byte"))?;
         let datapath = match config.datapath.as_str() {
             "" => None,
             path => Some(CString::new(path).map_err(|_| tool_error("datapath holds a NUL byte"))?),
@@ -45,13 +58,17 @@ impl TesseractEngine {
             let datapath_ptr = datapath.as_ref().map_or(ptr::null(), |p| p.as_ptr());
             if TessBaseAPIInit3(handle, datapath_ptr, language.as_ptr()) != 0 {
                 TessBaseAPIDelete(handle);
+                let language = language.to_string_lossy();
                 return Err(tool_error(&format!(
-                    "cannot load language data '{}' (install tesseract-ocr-{})",
-                    config.language, config.language
+                    "cannot load language data '{language}' (install tesseract-ocr-{language})"
                 )));
             }
-            TessBaseAPISetPageSegMode(handle, config.psm);
-            TesseractEngine { handle }
+            TessBaseAPISetPageSegMode(handle, psm);
+            TesseractEngine {
+                handle,
+                osd: None,
+                datapath: config.datapath.clone(),
+            }
         };
         // Tesseract's diagnostics ("Detected 12 diacritics") would tear the progress bar.
         engine.set_variable("debug_file", "/dev/null");
@@ -95,13 +112,96 @@ impl OcrEngine for TesseractEngine {
                 text
             };
             let mean_confidence = TessBaseAPIMeanTextConf(self.handle).max(0) as f32;
+            let words = words(TessBaseAPIGetIterator(self.handle));
             TessBaseAPIClear(self.handle);
             Ok(OcrOutput {
                 text,
                 mean_confidence,
+                words,
             })
         }
     }
+
+    fn orientation(&mut self, image: &image::GrayImage, dpi: u32) -> Option<Orientation> {
+        if self.osd.is_none() {
+            let config = OcrConfig {
+                datapath: self.datapath.clone(),
+                ..OcrConfig::default()
+            };
+            let osd = TesseractEngine::with_language(&config, "osd", PSM_OSD_ONLY).ok();
+            if osd.is_none() {
+                tracing::warn!(
+                    "no orientation model (install tesseract-ocr-osd): pages are not turned upright"
+                );
+            }
+            self.osd = Some(osd.map(Box::new));
+        }
+        let osd = self.osd.as_mut()?.as_mut()?;
+        let (width, height) = image.dimensions();
+        let (Ok(w), Ok(h)) = (i32::try_from(width), i32::try_from(height)) else {
+            return None;
+        };
+        let (mut degrees, mut confidence) = (0, 0.0f32);
+        let (mut script, mut script_confidence) = (ptr::null(), 0.0f32);
+        // SAFETY: as in `recognize`: the pixels stay borrowed until Clear; the script name
+        // points into Tesseract's own tables and is not kept.
+        let found = unsafe {
+            TessBaseAPISetImage(osd.handle, image.as_raw().as_ptr(), w, h, 1, w);
+            TessBaseAPISetSourceResolution(osd.handle, dpi.clamp(70, 2400) as i32);
+            let found = TessBaseAPIDetectOrientationScript(
+                osd.handle,
+                &mut degrees,
+                &mut confidence,
+                &mut script,
+                &mut script_confidence,
+            );
+            TessBaseAPIClear(osd.handle);
+            found
+        };
+        // Tesseract reports how far the text is turned clockwise; turning it back upright is
+        // the rest of the circle.
+        (found != 0).then_some(Orientation {
+            rotate_cw: ((360 - degrees.rem_euclid(360) / 90 * 90) % 360) as u16,
+            confidence,
+        })
+    }
+}
+
+/// Every word of the last recognition, with its box and confidence; frees the iterator.
+///
+/// SAFETY: `iterator` is null or a result iterator of an engine that has recognised a page and
+/// not been cleared since.
+unsafe fn words(iterator: *mut TessResultIterator) -> Vec<Word> {
+    let mut out = Vec::new();
+    if iterator.is_null() {
+        return out;
+    }
+    let level = TessPageIteratorLevel_RIL_WORD;
+    // SAFETY: the iterator is live until deleted at the end; each text is copied and freed.
+    unsafe {
+        loop {
+            let text_ptr = TessResultIteratorGetUTF8Text(iterator, level);
+            if !text_ptr.is_null() {
+                let text = CStr::from_ptr(text_ptr).to_string_lossy().trim().to_string();
+                TessDeleteText(text_ptr);
+                let (mut left, mut top, mut right, mut bottom) = (0, 0, 0, 0);
+                let page = TessResultIteratorGetPageIteratorConst(iterator);
+                TessPageIteratorBoundingBox(page, level, &mut left, &mut top, &mut right, &mut bottom);
+                if !text.is_empty() {
+                    out.push(Word {
+                        text,
+                        confidence: TessResultIteratorConfidence(iterator, level).clamp(0.0, 100.0),
+                        bbox: [left, top, right, bottom].map(|v| v.max(0) as u32),
+                    });
+                }
+            }
+            if TessResultIteratorNext(iterator, level) == 0 {
+                break;
+            }
+        }
+        TessResultIteratorDelete(iterator);
+    }
+    out
 }
 
 impl Drop for TesseractEngine {

@@ -37,11 +37,9 @@ use crate::cover::{self, CoverSheet, Scan};
 use crate::decode::{self, Limits};
 use crate::identify;
 use crate::intake;
-use crate::model::{ErrorKind, Failure, Origin, PageContent, PageText, Phi, Stage, TextSource};
+use crate::model::{ErrorKind, Failure, Origin, PageContent, PageQuality, PageText, Phi, Stage, TextSource};
 use crate::ocr::{self, OcrEngine};
-
-/// Resolution assumed for a bitmap whose file states none.
-const DEFAULT_DPI: u32 = 300;
+use crate::preprocess;
 
 /// Progress as it happens, for a progress bar.
 #[derive(Debug, Clone, Copy)]
@@ -380,41 +378,95 @@ fn read_page(context: &Shared<'_>, opened: &decode::Opened, page_idx: usize) -> 
                 dpi: None,
                 width: 0,
                 height: 0,
+                quality: PageQuality::default(),
             },
             unreadable_barcode: false,
         }),
         PageContent::Bitmap(bitmap) => {
-            let dpi = bitmap.dpi.unwrap_or(DEFAULT_DPI);
-            let (width, height) = bitmap.image.dimensions();
-            let page_text = |text: String, confidence: Option<f32>| PageText {
+            let settings = &context.config.preprocess;
+            let started = Instant::now();
+            let prepared = context.workers.with_engine(|engine| {
+                preprocess::prepare(bitmap.image, bitmap.dpi, settings, &mut |image, dpi| {
+                    engine.orientation(image, dpi)
+                })
+            });
+            let preprocess_ms = started.elapsed().as_secs_f32() * 1000.0;
+            let (width, height) = prepared.image.dimensions();
+            let mut quality = PageQuality {
+                rotation: prepared.rotation,
+                skew: settings.deskew.then_some(prepared.skew),
+                dpi_estimated: prepared.dpi_estimated,
+                normalized: prepared.normalized,
+                blank: prepared.blank,
+                preprocess_ms: Some(preprocess_ms),
+                ..PageQuality::default()
+            };
+            let page_text = |text: String, confidence: Option<f32>, quality: PageQuality| PageText {
                 page_no,
                 text,
                 source: TextSource::Ocr,
                 ocr_confidence: confidence,
-                dpi: Some(dpi),
+                dpi: Some(prepared.dpi),
                 width,
                 height,
+                quality,
             };
+            if prepared.blank {
+                return Ok(ReadPage {
+                    text: page_text(String::new(), None, quality),
+                    cover: None,
+                    unreadable_barcode: false,
+                });
+            }
+            let started = Instant::now();
             let output = context
                 .workers
-                .with_engine(|engine| engine.recognize(&bitmap.image, dpi))
+                .with_engine(|engine| engine.recognize(&prepared.image, prepared.dpi))
                 .map_err(|e| e.context(format!("page {page_no}")))?;
+            quality.ocr_ms = Some(started.elapsed().as_secs_f32() * 1000.0);
             let (mut cover, mut unreadable_barcode) = (cover::in_text(&output.text), false);
             if cover.is_none() && output.text.split_whitespace().count() < FEW_WORDS {
-                match cover::scan(&bitmap.image, true) {
+                match cover::scan(&prepared.image, true) {
                     Scan::Cover(found) => cover = Some(found),
                     Scan::Unreadable => unreadable_barcode = true,
                     Scan::Nothing => {}
                 }
             }
+            let (low_share, needs_rescan) = judge(&output.words, output.mean_confidence, settings);
+            quality.low_confidence_share = low_share;
+            quality.needs_rescan = needs_rescan && cover.is_none();
+            quality.words = output.words;
             Ok(ReadPage {
-                text: page_text(output.text, Some(output.mean_confidence)),
+                text: page_text(output.text, Some(output.mean_confidence), quality),
                 cover,
                 unreadable_barcode,
             })
         }
     }
 }
+
+/// A page's share of doubtful words, and whether it read too poorly to trust. A page with
+/// almost no words (a form, a sticker) is not judged by them.
+fn judge(
+    words: &[crate::model::Word],
+    mean_confidence: f32,
+    settings: &crate::config::PreprocessConfig,
+) -> (Option<f32>, bool) {
+    if words.is_empty() {
+        return (None, false);
+    }
+    let low = words
+        .iter()
+        .filter(|w| w.confidence < crate::ocr::LOW_WORD_CONFIDENCE)
+        .count();
+    let share = low as f32 / words.len() as f32;
+    let judged = words.len() >= MIN_WORDS_TO_JUDGE;
+    let poor = mean_confidence < settings.rescan_below_confidence || share > settings.rescan_above_low_share;
+    (Some(share), judged && poor)
+}
+
+/// Fewer words than this say too little about a page's quality.
+const MIN_WORDS_TO_JUDGE: usize = 8;
 
 /// Asks the writer to stop committing (a daemon stopping with work in flight) and says when it
 /// has.

@@ -5,6 +5,7 @@
 mod harness;
 
 mod bad_input;
+mod audit;
 mod classify;
 mod ingest;
 mod patients;

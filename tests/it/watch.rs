@@ -363,7 +363,8 @@ fn polling_mode_files_what_it_finds_and_until_idle_returns_when_drained() {
 #[test]
 fn a_file_that_keeps_crashing_the_worker_is_quarantined_after_three_crashes() {
     let t = TestDir::with_config(&config("fake_abort_width = 77", ""));
-    let poison = image::GrayImage::from_pixel(77, 30, image::Luma([128]));
+    // Not blank (blank pages are never OCRed): a dark bar on a light page.
+    let poison = image::GrayImage::from_fn(77, 30, |x, _| image::Luma([if x < 40 { 10 } else { 240 }]));
     let mut bytes = Vec::new();
     image::DynamicImage::ImageLuma8(poison)
         .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)

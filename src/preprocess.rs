@@ -1,0 +1,759 @@
+//! Page clean-up before OCR: pure functions on gray bitmaps.
+//!
+//! In order: pages far above the target resolution are scaled down first (everything after is
+//! cheaper); faint and unevenly lit pages get their background flattened and their ink
+//! darkened; blank pages (duplex back sides) are recognised and not OCRed; the page is turned
+//! upright (the orientation detector is passed in, so this module stays free of the engine);
+//! the skew is measured and, when it is large enough to matter, undone; a page with no usable
+//! resolution gets one estimated from its text lines; pages below the minimum resolution are
+//! scaled up. Each step reports what it measured, and each can be turned off.
+//!
+//! No step binarizes: Tesseract thresholds the page itself (Otsu), and measured on the dev
+//! corpus a binarized page read worse than the normalised gray one.
+
+use image::GrayImage;
+use image::imageops::FilterType;
+
+use crate::config::PreprocessConfig;
+use crate::ocr::Orientation;
+
+/// A page ready for OCR and what was done to it.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub image: GrayImage,
+    /// The resolution of `image` (after scaling).
+    pub dpi: u32,
+    /// The source's resolution was missing or unusable and was estimated from text height.
+    pub dpi_estimated: bool,
+    /// Clockwise degrees the page was turned to be upright: 0, 90, 180, 270.
+    pub rotation: u16,
+    /// Measured skew in degrees (positive: lines fall to the right), whether or not undone.
+    pub skew: f32,
+    /// Background flattened or ink darkened.
+    pub normalized: bool,
+    /// No content: not to be OCRed.
+    pub blank: bool,
+}
+
+/// Resolution assumed while estimating, and for pages too small to estimate from.
+const ASSUMED_DPI: u32 = 300;
+
+/// The own orientation test's confidence (same scale as Tesseract's OSD margin) above which the
+/// engine is not asked.
+pub const OWN_SURE: f32 = 4.0;
+
+/// Runs the enabled steps over one page. `detect` tells which way the page's text runs.
+pub fn prepare(
+    image: GrayImage,
+    dpi: Option<u32>,
+    config: &PreprocessConfig,
+    detect: &mut dyn FnMut(&GrayImage, u32) -> Option<Orientation>,
+) -> Prepared {
+    let usable = dpi.filter(|&d| (50..=2400).contains(&d));
+    let mut page = Prepared {
+        image,
+        dpi: usable.unwrap_or(ASSUMED_DPI),
+        dpi_estimated: false,
+        rotation: 0,
+        skew: 0.0,
+        normalized: false,
+        blank: false,
+    };
+    if config.resolution && usable.is_some() && page.dpi > config.max_dpi {
+        rescale(&mut page, config.target_dpi);
+    }
+    if config.contrast {
+        page.normalized = normalize_contrast(&mut page.image);
+    }
+    if config.blank_pages && is_blank(&page.image, config.blank_ink_permille) {
+        page.blank = true;
+        return page;
+    }
+    let mut sample = Sample::of(&page.image);
+    if config.orientation {
+        let found = match sample.orientation() {
+            Some(own) if own.confidence >= OWN_SURE => Some(own),
+            // Not sure (little text, a table, a form): ask the engine, and where the two
+            // disagree leave the page as it is (on the dev corpus every such page was upright;
+            // the engine is sometimes confidently wrong on faint or sparse pages).
+            own => detect(&page.image, page.dpi)
+                .filter(|osd| own.is_none_or(|own| own.rotate_cw == osd.rotate_cw)),
+        };
+        if let Some(found) = found
+            && found.rotate_cw != 0
+            && found.confidence >= config.orientation_min_confidence
+        {
+            page.image = turn(&page.image, found.rotate_cw);
+            page.rotation = found.rotate_cw;
+            sample = sample.turned(found.rotate_cw);
+        }
+    }
+    if config.deskew {
+        page.skew = sample.skew(config.max_skew_degrees);
+        if page.skew.abs() >= config.min_skew_degrees {
+            page.image = unskew(&page.image, page.skew);
+        }
+    }
+    if config.resolution {
+        if usable.is_none()
+            && let Some(estimated) = sample.estimate_dpi()
+        {
+            page.dpi = estimated;
+            page.dpi_estimated = true;
+        }
+        // Too coarse to read well, or (estimated) far finer than needed.
+        if page.dpi < config.min_dpi || (page.dpi_estimated && page.dpi > config.max_dpi) {
+            rescale(&mut page, config.target_dpi);
+        }
+    }
+    page
+}
+
+/// Undoes a small skew (lines falling to the right by `degrees`) with two shears: columns
+/// shifted up or down to level the lines, then rows shifted sideways to stand the letters up
+/// again. Whole-pixel shifts of row slices: a fraction of the cost of an interpolating rotation,
+/// and for angles within 10 degrees the difference is below a pixel's worth of scale.
+fn unskew(image: &GrayImage, degrees: f32) -> GrayImage {
+    let (w, h) = image.dimensions();
+    let (w_us, h_us) = (w as usize, h as usize);
+    let radians = degrees.to_radians();
+    let (tan, sin) = (radians.tan(), radians.sin());
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let src = image.as_raw();
+    // Vertical shear: output (x, y) takes input (x, y + (x - cx) * tan).
+    let mut levelled = vec![255u8; w_us * h_us];
+    let shift_of = |x: usize| ((x as f32 - cx) * tan).round() as i64;
+    // Columns with the same shift form runs; copy each run row by row.
+    let mut runs: Vec<(usize, usize, i64)> = Vec::new();
+    for x in 0..w_us {
+        let shift = shift_of(x);
+        match runs.last_mut() {
+            Some((_, end, s)) if *s == shift => *end = x + 1,
+            _ => runs.push((x, x + 1, shift)),
+        }
+    }
+    for y in 0..h_us {
+        let out_row = y * w_us;
+        for &(start, end, shift) in &runs {
+            let from = y as i64 + shift;
+            if from < 0 || from >= h as i64 {
+                continue;
+            }
+            let in_row = from as usize * w_us;
+            levelled[out_row + start..out_row + end].copy_from_slice(&src[in_row + start..in_row + end]);
+        }
+    }
+    // Horizontal shear: output (x, y) takes levelled (x - (y - cy) * sin, y).
+    let mut out = vec![255u8; w_us * h_us];
+    for y in 0..h_us {
+        let shift = (-(y as f32 - cy) * sin).round() as i64;
+        let row = y * w_us;
+        let (from, to, len) = if shift >= 0 {
+            (0usize, shift as usize, w_us.saturating_sub(shift as usize))
+        } else {
+            ((-shift) as usize, 0usize, w_us.saturating_sub((-shift) as usize))
+        };
+        if len > 0 {
+            out[row + to..row + to + len].copy_from_slice(&levelled[row + from..row + from + len]);
+        }
+    }
+    GrayImage::from_raw(w, h, out).expect("same size")
+}
+
+/// The own orientation test alone, on a whole page (for measuring it against the engine's).
+pub fn own_orientation(image: &GrayImage) -> Option<Orientation> {
+    Sample::of(image).orientation()
+}
+
+fn rescale(page: &mut Prepared, target_dpi: u32) {
+    let factor = target_dpi as f64 / page.dpi as f64;
+    let (w, h) = page.image.dimensions();
+    let (nw, nh) = (
+        ((w as f64 * factor).round() as u32).max(1),
+        ((h as f64 * factor).round() as u32).max(1),
+    );
+    // Downscaling: area-averaging (Triangle) keeps thin strokes; upscaling: CatmullRom keeps
+    // edges sharp.
+    let filter = if factor < 1.0 {
+        FilterType::Triangle
+    } else {
+        FilterType::CatmullRom
+    };
+    page.image = image::imageops::resize(&page.image, nw, nh, filter);
+    page.dpi = target_dpi;
+}
+
+/// Turns an image clockwise by a multiple of 90 degrees.
+pub fn turn(image: &GrayImage, clockwise: u16) -> GrayImage {
+    match clockwise {
+        90 => image::imageops::rotate90(image),
+        180 => image::imageops::rotate180(image),
+        270 => image::imageops::rotate270(image),
+        _ => image.clone(),
+    }
+}
+
+/// Side of the square blocks the background is estimated over, in pixels.
+const BLOCK: u32 = 48;
+
+/// Paper brightness varying more than this across the page (5th to 95th percentile of blocks)
+/// is uneven lighting.
+const UNEVEN: f32 = 45.0;
+
+/// Flattens an unevenly lit background to white and stretches faint ink to black, when the
+/// page needs it: returns whether it changed anything. A clean page is left alone.
+fn normalize_contrast(image: &mut GrayImage) -> bool {
+    let (w, h) = image.dimensions();
+    if w < BLOCK * 2 || h < BLOCK * 2 {
+        return false;
+    }
+    // Background per block: the brightest pixels of the block (a high percentile of a sample,
+    // so a white speck does not count).
+    let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
+    let mut background = vec![0f32; (bw * bh) as usize];
+    let mut sample = Vec::with_capacity((BLOCK * BLOCK / 9) as usize);
+    for by in 0..bh {
+        for bx in 0..bw {
+            sample.clear();
+            for y in (by * BLOCK..((by + 1) * BLOCK).min(h)).step_by(3) {
+                for x in (bx * BLOCK..((bx + 1) * BLOCK).min(w)).step_by(3) {
+                    sample.push(image.get_pixel(x, y)[0]);
+                }
+            }
+            let k = sample.len() * 9 / 10;
+            background[(by * bw + bx) as usize] = *sample.select_nth_unstable(k).1 as f32;
+        }
+    }
+    // Blocks that are all ink (a black bar, a photo) would turn white: take each block's
+    // background as the brightest of its neighbourhood.
+    let spread = |grid: &[f32]| {
+        let mut out = grid.to_vec();
+        for by in 0..bh as i64 {
+            for bx in 0..bw as i64 {
+                let mut best = 0f32;
+                for dy in -1..=1 {
+                    for dx in -1..=1 {
+                        let (x, y) = (bx + dx, by + dy);
+                        if x >= 0 && y >= 0 && x < bw as i64 && y < bh as i64 {
+                            best = best.max(grid[(y * bw as i64 + x) as usize]);
+                        }
+                    }
+                }
+                out[(by * bw as i64 + bx) as usize] = best;
+            }
+        }
+        out
+    };
+    let background = spread(&background);
+    let mut sorted = background.clone();
+    sorted.sort_by(f32::total_cmp);
+    let paper_low = sorted[sorted.len() / 20];
+    let paper_high = sorted[sorted.len() - 1 - sorted.len() / 20];
+    // Ink level relative to the local background: a low percentile of a sample.
+    let block_of = |x: u32, y: u32| background[((y / BLOCK) * bw + x / BLOCK) as usize];
+    let mut levels: Vec<f32> = (0..h)
+        .step_by(3)
+        .flat_map(|y| (0..w).step_by(3).map(move |x| (x, y)))
+        .map(|(x, y)| image.get_pixel(x, y)[0] as f32 / block_of(x, y).max(1.0))
+        .collect();
+    let k = levels.len() / 200;
+    let ink = levels.select_nth_unstable_by(k, f32::total_cmp).1.min(1.0);
+    let uneven = paper_high - paper_low > UNEVEN;
+    // Ink that stays lighter than 45% of its paper is faint.
+    let faint = ink > 0.45 && ink < 0.9;
+    let dark_paper = paper_high < 200.0;
+    if !(uneven || faint || dark_paper) {
+        return false;
+    }
+    // Faint ink is stretched so that its darkest part ends up near black.
+    let stretch = if faint { 0.9 / (1.0 - ink) } else { 1.0 };
+    let at = |bx: i64, by: i64| {
+        background[(by.clamp(0, bh as i64 - 1) * bw as i64 + bx.clamp(0, bw as i64 - 1)) as usize]
+    };
+    let half = BLOCK as f32 / 2.0;
+    let mut row_bg = vec![0f32; w as usize];
+    for y in 0..h {
+        // Bilinear interpolation of the block grid, one row at a time.
+        let fy = (y as f32 - half) / BLOCK as f32;
+        let y0 = fy.floor() as i64;
+        let ty = fy - y0 as f32;
+        for (x, slot) in row_bg.iter_mut().enumerate() {
+            let fx = (x as f32 - half) / BLOCK as f32;
+            let x0 = fx.floor() as i64;
+            let tx = fx - x0 as f32;
+            let top = at(x0, y0) * (1.0 - tx) + at(x0 + 1, y0) * tx;
+            let bottom = at(x0, y0 + 1) * (1.0 - tx) + at(x0 + 1, y0 + 1) * tx;
+            *slot = (top * (1.0 - ty) + bottom * ty).max(1.0);
+        }
+        let start = (y * w) as usize;
+        let row = &mut image.as_mut()[start..start + w as usize];
+        for (pixel, bg) in row.iter_mut().zip(&row_bg) {
+            let level = (*pixel as f32 / bg).min(1.0);
+            let stretched = 1.0 - (1.0 - level) * stretch;
+            *pixel = (stretched.clamp(0.0, 1.0) * 255.0) as u8;
+        }
+    }
+    true
+}
+
+/// A page is blank when almost none of its inner area holds solid ink (2x2 dark pixels, so
+/// speckle does not count); the outer 4% is left out, where scanner borders and punch holes are.
+fn is_blank(image: &GrayImage, max_ink_permille: f32) -> bool {
+    let (w, h) = image.dimensions();
+    let (mx, my) = (w / 25, h / 25);
+    if w < 3 * mx + 2 || h < 3 * my + 2 {
+        return false;
+    }
+    let mut levels: Vec<u8> = image.as_raw().iter().step_by(11).copied().collect();
+    let k = levels.len() * 9 / 10;
+    let paper = *levels.select_nth_unstable(k).1;
+    let dark = paper.saturating_sub(60);
+    let raw = image.as_raw();
+    let mut solid = 0u64;
+    let mut total = 0u64;
+    for y in (my..h - my - 1).step_by(2) {
+        let row = (y * w) as usize;
+        let next = row + w as usize;
+        for x in (mx..w - mx - 1).step_by(2) {
+            let x = x as usize;
+            total += 1;
+            if raw[row + x] < dark
+                && raw[row + x + 1] < dark
+                && raw[next + x] < dark
+                && raw[next + x + 1] < dark
+            {
+                solid += 1;
+            }
+        }
+    }
+    total > 0 && (solid as f32 * 1000.0 / total as f32) < max_ink_permille
+}
+
+/// A small binarized copy of a page (about 1000 pixels wide) for measuring skew and line height.
+struct Sample {
+    /// Coordinates of the dark pixels.
+    ink: Vec<(f32, f32)>,
+    width: u32,
+    height: u32,
+    /// Original pixels per sample pixel.
+    scale: f32,
+}
+
+impl Sample {
+    fn of(image: &GrayImage) -> Sample {
+        let (w, h) = image.dimensions();
+        // Box-averaged down to about 1000 pixels across (a 300 dpi page: 2x2 boxes).
+        let step = (w.max(h) / 1300).max(1);
+        let (sw, sh) = (w / step, h / step);
+        let raw = image.as_raw();
+        let mut small = GrayImage::new(sw, sh);
+        let area = step * step;
+        for (sy, row) in small.rows_mut().enumerate() {
+            for (sx, pixel) in row.enumerate() {
+                let mut sum = 0u32;
+                for y in sy as u32 * step..(sy as u32 + 1) * step {
+                    let start = (y * w + sx as u32 * step) as usize;
+                    sum += raw[start..start + step as usize]
+                        .iter()
+                        .map(|&p| p as u32)
+                        .sum::<u32>();
+                }
+                pixel[0] = (sum / area) as u8;
+            }
+        }
+        let threshold = imageproc::contrast::otsu_level(&small);
+        let (mx, my) = (sw / 30, sh / 30);
+        let mut ink = Vec::new();
+        for (x, y, p) in small.enumerate_pixels() {
+            // Otsu's level is the last value of the dark class (0 on a bilevel page).
+            if p[0] <= threshold && threshold < 255 && x >= mx && x < sw - mx && y >= my && y < sh - my {
+                ink.push((x as f32, y as f32));
+            }
+        }
+        Sample {
+            ink,
+            width: sw,
+            height: sh,
+            scale: step as f32,
+        }
+    }
+
+    /// The same sample after the page is turned clockwise by a multiple of 90 degrees.
+    fn turned(self, clockwise: u16) -> Sample {
+        let (w, h) = (self.width as f32, self.height as f32);
+        let (width, height) = match clockwise {
+            90 | 270 => (self.height, self.width),
+            _ => (self.width, self.height),
+        };
+        let ink = self
+            .ink
+            .into_iter()
+            .map(|(x, y)| match clockwise {
+                90 => (h - 1.0 - y, x),
+                180 => (w - 1.0 - x, h - 1.0 - y),
+                270 => (y, w - 1.0 - x),
+                _ => (x, y),
+            })
+            .collect();
+        Sample {
+            ink,
+            width,
+            height,
+            scale: self.scale,
+        }
+    }
+
+    /// Which way the text runs, from the ink alone. Lines of text make sharp rows, not sharp
+    /// columns: that tells upright-or-upside-down from sideways. Latin text has far more ink
+    /// above its x-height band (capitals, b d f h k l t) than below it (g j p q y): that tells
+    /// upright from upside down. The confidence is on the scale of Tesseract's OSD margin.
+    fn orientation(&self) -> Option<Orientation> {
+        if self.ink.len() < 2000 {
+            return None;
+        }
+        let mut bins = Vec::new();
+        let rows = (-4..=4)
+            .map(|a| self.row_sharpness(a as f32 * 0.5, &mut bins))
+            .fold(0.0, f64::max);
+        let sideways = self.clone_turned(90);
+        let columns = (-4..=4)
+            .map(|a| sideways.row_sharpness(a as f32 * 0.5, &mut bins))
+            .fold(0.0, f64::max);
+        let (candidate, lines_ratio) = if rows >= columns {
+            (self.clone_turned(0), rows / columns.max(1.0))
+        } else {
+            (sideways, columns / rows.max(1.0))
+        };
+        let base: u16 = if rows >= columns { 0 } else { 90 };
+        let asymmetry = candidate.ascender_asymmetry()?;
+        let rotate_cw = if asymmetry >= 0.0 {
+            base
+        } else {
+            (base + 180) % 360
+        };
+        // Both tests must be clear; the weaker one decides how sure the answer is.
+        let confidence = ((lines_ratio as f32 - 1.0) * 4.0).min(asymmetry.abs() * 20.0);
+        Some(Orientation {
+            rotate_cw,
+            confidence,
+        })
+    }
+
+    fn clone_turned(&self, clockwise: u16) -> Sample {
+        Sample {
+            ink: self.ink.clone(),
+            width: self.width,
+            height: self.height,
+            scale: self.scale,
+        }
+        .turned(clockwise)
+    }
+
+    /// (ink above the x-height band − ink below it) / (both), over all text lines of a page
+    /// whose lines run across it; positive when upright.
+    fn ascender_asymmetry(&self) -> Option<f32> {
+        let skew = self.skew(10.0);
+        let tan = skew.to_radians().tan();
+        let offset = self.width as f32 * tan.abs();
+        let mut rows = vec![0u32; (self.height as f32 + 2.0 * offset) as usize + 2];
+        for &(x, y) in &self.ink {
+            if let Some(bin) = rows.get_mut((y - x * tan + offset) as usize) {
+                *bin += 1;
+            }
+        }
+        let busy = (self.width / 200).max(2);
+        let (mut above, mut below, mut lines) = (0u64, 0u64, 0u32);
+        let mut start = None;
+        for (i, &count) in rows.iter().chain(std::iter::once(&0)).enumerate() {
+            match (start, count >= busy) {
+                (None, true) => start = Some(i),
+                (Some(from), false) => {
+                    start = None;
+                    let line = &rows[from..i];
+                    if line.len() < 4 {
+                        continue;
+                    }
+                    // The x-height band: the rows around the densest one holding at least
+                    // half its ink.
+                    let peak = *line.iter().max().unwrap_or(&0);
+                    let core = |r: &u32| *r * 2 >= peak;
+                    let top = line.iter().position(core).unwrap_or(0);
+                    let bottom = line.len() - line.iter().rev().position(core).unwrap_or(0);
+                    above += line[..top].iter().map(|&r| r as u64).sum::<u64>();
+                    below += line[bottom..].iter().map(|&r| r as u64).sum::<u64>();
+                    lines += 1;
+                }
+                _ => {}
+            }
+        }
+        if lines < 3 || above + below == 0 {
+            return None;
+        }
+        Some((above as f32 - below as f32) / (above + below) as f32)
+    }
+
+    /// How sharply the ink falls into rows when the page is sheared by `angle` degrees.
+    fn row_sharpness(&self, angle: f32, bins: &mut Vec<u32>) -> f64 {
+        let tan = angle.to_radians().tan();
+        let offset = self.width as f32 * tan.abs();
+        bins.clear();
+        bins.resize((self.height as f32 + 2.0 * offset) as usize + 2, 0);
+        for &(x, y) in &self.ink {
+            let row = (y - x * tan + offset) as usize;
+            if let Some(bin) = bins.get_mut(row) {
+                *bin += 1;
+            }
+        }
+        bins.windows(2)
+            .map(|pair| {
+                let d = pair[1] as f64 - pair[0] as f64;
+                d * d
+            })
+            .sum()
+    }
+
+    /// The skew in degrees (lines falling to the right are positive), searched within
+    /// ±`limit`; 0 when the page has too little ink to tell.
+    fn skew(&self, limit: f32) -> f32 {
+        if self.ink.len() < 500 {
+            return 0.0;
+        }
+        let mut bins = Vec::new();
+        let mut search = |from: f32, to: f32, step: f32| {
+            let mut best = (0.0f32, f64::MIN);
+            let mut angle = from;
+            while angle <= to + 1e-4 {
+                let score = self.row_sharpness(angle, &mut bins);
+                if score > best.1 {
+                    best = (angle, score);
+                }
+                angle += step;
+            }
+            best
+        };
+        let coarse = search(-limit, limit, 0.5);
+        let fine = search(coarse.0 - 0.5, coarse.0 + 0.5, 0.1);
+        let level = self.row_sharpness(0.0, &mut bins);
+        // A flat profile at every angle (a photo, a table of dots) says nothing.
+        if fine.1 < level * 1.02 {
+            return 0.0;
+        }
+        (fine.0 * 10.0).round() / 10.0
+    }
+
+    /// Resolution from the height of text lines: body text lines (ascender to descender) are
+    /// about 0.15 inch (10 to 12 point type).
+    fn estimate_dpi(&self) -> Option<u32> {
+        let mut rows = vec![0u32; self.height as usize];
+        for &(_, y) in &self.ink {
+            rows[y as usize] += 1;
+        }
+        let busy = (self.width / 100).max(2);
+        let mut heights = Vec::new();
+        let mut run = 0u32;
+        for &count in rows.iter().chain(std::iter::once(&0)) {
+            if count >= busy {
+                run += 1;
+            } else {
+                if run >= 2 {
+                    heights.push(run);
+                }
+                run = 0;
+            }
+        }
+        if heights.len() < 5 {
+            return None;
+        }
+        heights.sort_unstable();
+        let line = heights[heights.len() / 2] as f32 * self.scale;
+        let dpi = (line / 0.15).round() as u32;
+        Some(dpi.clamp(100, 1200))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imageproc::geometric_transformations::{Interpolation, rotate_about_center};
+
+    /// A page of "text": rows of short dark dashes, like words on lines.
+    fn page(width: u32, height: u32, line_height: u32, ink: u8, paper: u8) -> GrayImage {
+        let mut image = GrayImage::from_pixel(width, height, image::Luma([paper]));
+        let gap = line_height * 2;
+        let mut y = height / 10;
+        while y + line_height < height * 9 / 10 {
+            let mut x = width / 10;
+            let mut word = 0u32;
+            while x + 60 < width * 9 / 10 {
+                let len = 30 + (word * 37 % 50);
+                for yy in y..y + line_height {
+                    for xx in x..(x + len).min(width) {
+                        image.put_pixel(xx, yy, image::Luma([ink]));
+                    }
+                }
+                x += len + line_height;
+                word += 1;
+            }
+            y += line_height + gap;
+        }
+        image
+    }
+
+    fn everything() -> PreprocessConfig {
+        PreprocessConfig::default()
+    }
+
+    fn never(_: &GrayImage, _: u32) -> Option<Orientation> {
+        None
+    }
+
+    #[test]
+    fn measures_and_undoes_a_skew_in_either_direction() {
+        let upright = page(1200, 1600, 12, 0, 255);
+        for degrees in [-6.0f32, -2.5, 3.0, 8.0] {
+            let skewed = rotate_about_center(
+                &upright,
+                degrees.to_radians(),
+                Interpolation::Bilinear,
+                image::Luma([255]),
+            );
+            let measured = Sample::of(&skewed).skew(10.0);
+            assert!(
+                (measured - degrees).abs() <= 0.3,
+                "{degrees}: measured {measured}"
+            );
+        }
+        assert_eq!(Sample::of(&upright).skew(10.0), 0.0);
+        let prepared = prepare(
+            rotate_about_center(
+                &upright,
+                4f32.to_radians(),
+                Interpolation::Bilinear,
+                image::Luma([255]),
+            ),
+            Some(300),
+            &everything(),
+            &mut never,
+        );
+        assert!((prepared.skew - 4.0).abs() <= 0.3, "{}", prepared.skew);
+        assert!(Sample::of(&prepared.image).skew(10.0).abs() <= 0.3);
+    }
+
+    #[test]
+    fn turns_the_page_the_way_the_detector_says_when_it_is_sure() {
+        let upright = page(800, 1000, 10, 0, 255);
+        let sideways = turn(&upright, 90);
+        let says = |rotate_cw, confidence| {
+            move |_: &GrayImage, _: u32| {
+                Some(Orientation {
+                    rotate_cw,
+                    confidence,
+                })
+            }
+        };
+        let config = PreprocessConfig {
+            deskew: false,
+            ..everything()
+        };
+        let turned = prepare(sideways.clone(), Some(300), &config, &mut says(270, 9.0));
+        assert_eq!(turned.rotation, 270);
+        assert_eq!(turned.image, upright);
+        let unsure = prepare(sideways.clone(), Some(300), &config, &mut says(270, 0.3));
+        assert_eq!(
+            (unsure.rotation, unsure.image.dimensions()),
+            (0, sideways.dimensions())
+        );
+        let off = PreprocessConfig {
+            orientation: false,
+            ..config
+        };
+        assert_eq!(
+            prepare(sideways, Some(300), &off, &mut says(270, 9.0)).rotation,
+            0
+        );
+    }
+
+    #[test]
+    fn blank_pages_are_blank_and_speckle_or_a_single_line_is_not_mistaken() {
+        let mut white = GrayImage::from_pixel(1000, 1300, image::Luma([245]));
+        assert!(is_blank(&white, 0.5));
+        // Salt-and-pepper speckle and a dark scanner border stay blank.
+        for i in 0..4000u32 {
+            white.put_pixel((i * 7919) % 1000, (i * 104729) % 1300, image::Luma([0]));
+        }
+        for y in 0..1300 {
+            for x in 0..25 {
+                white.put_pixel(x, y, image::Luma([10]));
+            }
+        }
+        assert!(is_blank(&white, 0.5));
+        // One line of text is content.
+        for y in 600..612 {
+            for x in 200..800 {
+                white.put_pixel(x, y, image::Luma([20]));
+            }
+        }
+        assert!(!is_blank(&white, 0.5));
+        let prepared = prepare(
+            GrayImage::from_pixel(900, 1200, image::Luma([250])),
+            Some(300),
+            &everything(),
+            &mut |_: &GrayImage, _: u32| -> Option<Orientation> {
+                panic!("a blank page is not looked at further")
+            },
+        );
+        assert!(prepared.blank);
+    }
+
+    #[test]
+    fn faint_and_unevenly_lit_pages_are_normalised_and_clean_ones_left_alone() {
+        let clean = page(900, 1200, 10, 10, 250);
+        let mut copy = clean.clone();
+        assert!(!normalize_contrast(&mut copy));
+        assert_eq!(copy, clean);
+
+        // Faint gray ink on a background darkening from left to right.
+        let mut uneven = page(900, 1200, 10, 0, 255);
+        for (x, _, p) in uneven.enumerate_pixels_mut() {
+            let light = 250.0 - 90.0 * x as f32 / 900.0;
+            let ink = p[0] == 0;
+            p[0] = if ink { (light - 70.0) as u8 } else { light as u8 };
+        }
+        assert!(normalize_contrast(&mut uneven));
+        let (left, right) = (uneven.get_pixel(95, 20)[0], uneven.get_pixel(800, 20)[0]);
+        assert!(left > 225 && right > 225, "background flattened: {left} {right}");
+        let darkest = |xs: std::ops::Range<u32>| xs.map(|x| uneven.get_pixel(x, 125)[0]).min().unwrap();
+        let (first_word, late_word) = (darkest(90..120), darkest(700..810));
+        assert!(
+            first_word < 100 && late_word < 100,
+            "ink darkened: {first_word} {late_word}"
+        );
+    }
+
+    #[test]
+    fn resolution_is_normalised_and_estimated_from_text_height_when_missing() {
+        let config = PreprocessConfig {
+            deskew: false,
+            ..everything()
+        };
+        // 600 dpi down to 300.
+        let big = prepare(page(2400, 3000, 40, 0, 255), Some(600), &config, &mut never);
+        assert_eq!(
+            (big.dpi, big.image.dimensions(), big.dpi_estimated),
+            (300, (1200, 1500), false)
+        );
+        // 150 dpi up to 300.
+        let small = prepare(page(600, 800, 10, 0, 255), Some(150), &config, &mut never);
+        assert_eq!((small.dpi, small.image.dimensions()), (300, (1200, 1600)));
+        // No dpi: lines 45 px tall read as about 300 dpi, and the page is left at its size.
+        let unknown = prepare(page(1700, 2200, 45, 0, 255), None, &config, &mut never);
+        assert!(unknown.dpi_estimated);
+        assert!((250..=350).contains(&unknown.dpi), "{}", unknown.dpi);
+        assert_eq!(unknown.image.dimensions(), (1700, 2200));
+        // Everything off: the page goes through untouched.
+        let off = PreprocessConfig::off();
+        let raw = page(600, 800, 10, 90, 160);
+        let through = prepare(raw.clone(), Some(150), &off, &mut never);
+        assert_eq!((through.image, through.dpi), (raw, 150));
+    }
+}

@@ -1,0 +1,100 @@
+//! The audit trail and the integrity check: every access is recorded without patient data, a
+//! tampered audit row and a flipped byte in a stored original are both found.
+
+use crate::harness::{TestDir, text_pdf};
+
+fn archive_with_two_documents() -> TestDir {
+    let t = TestDir::new();
+    t.put(
+        "a.pdf",
+        &text_pdf(&["DISCHARGE SUMMARY", "Patient: Quill, Harriet  MRN: MR104233"]),
+    );
+    t.put(
+        "b.pdf",
+        &text_pdf(&["PROGRESS NOTE", "Patient: Ames, Rowan  MRN: MR550021"]),
+    );
+    assert_eq!(t.ingest().code, 0);
+    t
+}
+
+fn audit_rows(t: &TestDir, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["audit", "list", "--json"];
+    all.extend_from_slice(args);
+    let run = t.run(&all);
+    assert_eq!(run.code, 0, "{run:?}");
+    run.json().as_array().unwrap().clone()
+}
+
+#[test]
+fn ingest_show_search_and_export_are_audited_without_the_search_text() {
+    let t = archive_with_two_documents();
+    let ids: Vec<i64> = t.export().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(t.run(&["show", &ids[0].to_string()]).code, 0);
+    assert_eq!(t.run(&["search", "Quill"]).code, 0);
+
+    let rows = audit_rows(&t, &[]);
+    let actions: Vec<&str> = rows.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["ingest", "ingest", "export", "show", "search"]);
+    for row in &rows {
+        assert!(!row["os_user"].as_str().unwrap().is_empty());
+        let text = row.to_string();
+        assert!(!text.contains("Quill") && !text.contains("MR104233"), "{text}");
+    }
+    assert!(rows[4]["detail"].as_str().unwrap().contains("query_sha256"));
+    // Rows naming one document.
+    let about_first = audit_rows(&t, &["--doc", &ids[0].to_string()]);
+    assert!(about_first.iter().any(|r| r["action"] == "show"));
+    assert!(about_first.iter().all(
+        |r| r["action"] != "search" || r["document_ids"].as_str().unwrap().contains(&ids[0].to_string())
+    ));
+
+    let verify = t.run(&["audit", "verify"]);
+    assert_eq!(verify.code, 0, "{verify:?}");
+    assert!(verify.stdout.contains("intact"), "{verify:?}");
+}
+
+#[test]
+fn an_edited_audit_row_is_refused_and_if_forced_detected() {
+    let t = archive_with_two_documents();
+    let conn = rusqlite::Connection::open(t.archive().join("chartscan.db")).unwrap();
+    assert!(
+        conn.execute("UPDATE audit SET os_user = 'someone-else' WHERE id = 1", [])
+            .is_err()
+    );
+    assert!(conn.execute("DELETE FROM audit WHERE id = 1", []).is_err());
+    // Someone with write access to the file drops the guard and edits a row.
+    conn.execute_batch("DROP TRIGGER audit_no_update").unwrap();
+    conn.execute("UPDATE audit SET os_user = 'someone-else' WHERE id = 1", [])
+        .unwrap();
+    drop(conn);
+    let verify = t.run(&["audit", "verify"]);
+    assert_eq!(verify.code, 1, "{verify:?}");
+    assert!(verify.stdout.contains("row 1 was changed"), "{verify:?}");
+}
+
+#[test]
+fn verify_finds_a_flipped_byte_in_a_stored_original() {
+    let t = archive_with_two_documents();
+    let clean = t.run(&["verify"]);
+    assert_eq!(clean.code, 0, "{clean:?}");
+    assert!(clean.stdout.contains("2 stored originals checked"), "{clean:?}");
+
+    let sha = t.export()[0]["sha256"].as_str().unwrap().to_string();
+    let object = t.archive().join("objects").join(&sha[..2]).join(&sha[2..]);
+    let mut bytes = std::fs::read(&object).unwrap();
+    bytes[100] ^= 0x01;
+    let mut permissions = std::fs::metadata(&object).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&object, permissions).unwrap();
+    std::fs::write(&object, bytes).unwrap();
+
+    let broken = t.run(&["verify"]);
+    assert_eq!(broken.code, 1, "{broken:?}");
+    assert!(
+        broken
+            .stdout
+            .contains(&format!("stored original {sha} does not match")),
+        "{broken:?}"
+    );
+}
