@@ -135,6 +135,13 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// What needs a person, oldest first, and why; `review accept ID` confirms a document
+    Review {
+        #[command(subcommand)]
+        action: Option<ReviewAction>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Re-hash every stored original against its recorded SHA-256 and check the database;
     /// exit 1 when anything is wrong
     Verify,
@@ -142,6 +149,16 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewAction {
+    /// Confirm the machine's values of a document (its type becomes training data) and take it
+    /// off the queue
+    Accept {
+        #[arg(value_name = "ID")]
+        id: i64,
     },
 }
 
@@ -196,6 +213,43 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             jobs,
         } => watch(&config, &archive_dir, inbox, poll, until_idle, jobs),
         Command::Status { json } => status(&config, &archive_dir, json),
+        Command::Review { action: None, json } => {
+            let mut conn = Archive::existing(&archive_dir)?.connect()?;
+            let items = archive::review::queue(&conn)?;
+            let ids: Vec<i64> = items.iter().map(|i| i.document_id).collect();
+            audit::record(
+                &mut conn,
+                "review_list",
+                &ids,
+                serde_json::json!({"documents": ids.len()}),
+            )?;
+            if json {
+                print_json(&items)?;
+            } else if items.is_empty() {
+                println!("nothing to review");
+            } else {
+                for item in &items {
+                    println!(
+                        "#{:<6} {}  {:<22} {}",
+                        item.document_id,
+                        item.created_at,
+                        item.doc_type.as_deref().unwrap_or("-"),
+                        item.reasons.join("; ")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Review {
+            action: Some(ReviewAction::Accept { id }),
+            ..
+        } => {
+            let mut conn = Archive::existing(&archive_dir)?.connect()?;
+            let now = archive::timestamp_now();
+            archive::review::accept(&mut conn, id, &now)?;
+            println!("document {id} confirmed");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Verify => {
             let archive = Archive::existing(&archive_dir)?;
             let conn = archive.connect()?;

@@ -11,6 +11,7 @@ mod integrity;
 mod models;
 mod objects;
 mod patients;
+pub mod review;
 mod query;
 mod schema;
 mod write;
@@ -32,6 +33,11 @@ pub use write::{
     ClaimOutcome, NewDocument, NewFile, Outcome, PatientRecord, claim_outcome, file, is_archived,
     record_duplicate, record_failure,
 };
+
+/// The current time as the archive writes it.
+pub fn timestamp_now() -> String {
+    write::timestamp(chrono::Utc::now())
+}
 
 /// Where an archive lives; cheap to clone and to pass to threads.
 #[derive(Debug, Clone)]

@@ -158,6 +158,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
     "#,
+    // 7: when a person reviewed a document (it leaves the review queue).
+    r#"
+    ALTER TABLE documents ADD COLUMN reviewed_at TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

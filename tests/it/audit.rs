@@ -98,3 +98,48 @@ fn verify_finds_a_flipped_byte_in_a_stored_original() {
         "{broken:?}"
     );
 }
+
+#[test]
+fn the_review_queue_says_why_and_accepting_takes_a_document_off_it() {
+    let t = TestDir::new();
+    t.put(
+        "anonymous.pdf",
+        &text_pdf(&["PROGRESS NOTE", "Subjective: feeling better, no complaints."]),
+    );
+    assert_eq!(t.ingest().code, 0);
+    let id = t.export()[0]["id"].as_i64().unwrap();
+    let queue = t.run(&["review", "--json"]);
+    assert_eq!(queue.code, 0, "{queue:?}");
+    let items = queue.json();
+    let item = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["document_id"] == id)
+        .unwrap();
+    assert!(
+        item["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "no patient found"),
+        "{item}"
+    );
+
+    // Unknown ids: a clear error, nothing changed.
+    let unknown = t.run(&["review", "accept", "9999"]);
+    assert_eq!(unknown.code, 2, "{unknown:?}");
+    assert!(unknown.stderr.contains("no document 9999"), "{unknown:?}");
+
+    assert_eq!(t.run(&["review", "accept", &id.to_string()]).code, 0);
+    let after = t.run(&["review", "--json"]).json();
+    assert!(
+        after.as_array().unwrap().iter().all(|i| i["document_id"] != id),
+        "{after}"
+    );
+    let again = t.run(&["review", "accept", &id.to_string()]);
+    assert_eq!(again.code, 2, "{again:?}");
+    let rows = audit_rows(&t, &["--doc", &id.to_string()]);
+    assert!(rows.iter().any(|r| r["action"] == "review_accept"), "{rows:?}");
+    assert_eq!(t.run(&["audit", "verify"]).code, 0);
+}
