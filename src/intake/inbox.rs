@@ -226,6 +226,9 @@ pub struct Claim {
     pub crashes: u32,
     pub data: PathBuf,
     pub sidecar: PathBuf,
+    /// What the file looked like when it was claimed (a rename keeps size and mtime), so a
+    /// change made before processing starts is noticed too; `None` for a resumed claim.
+    pub claimed_look: Option<Look>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -261,6 +264,7 @@ pub fn claim(folders: &Folders, path: &Path) -> anyhow::Result<Option<Claim>> {
         token,
         source,
         crashes: 0,
+        claimed_look: look(path),
     };
     write_sidecar(&claim, false)?;
     match std::fs::rename(path, &claim.data) {
@@ -325,6 +329,7 @@ pub fn leftovers(folders: &Folders) -> anyhow::Result<Vec<Claim>> {
             source: sidecar.source,
             data,
             sidecar: path,
+            claimed_look: None,
         };
         write_sidecar(&claim, false)?;
         claims.push(claim);

@@ -24,7 +24,7 @@ use crate::classify::Classifier;
 use crate::config::Config;
 use crate::decode;
 use crate::intake::inbox::{self, Claim, Folders, Found, Reason};
-use crate::intake::settle::SettleTracker;
+use crate::intake::settle::{Look, SettleTracker};
 use crate::model::{ErrorKind, Failure, Origin, Phi, Stage};
 
 /// How the daemon runs.
@@ -111,10 +111,11 @@ pub fn watch(
                 };
                 let sender = job_sender.clone();
                 let context = &context;
+                let claimed_look = claim.claimed_look;
                 pool.spawn(move |_| {
                     let processed = match refused {
                         Some(failure) => Processed::Failed { identity: None, failure },
-                        None => process_claimed(context, &job),
+                        None => process_claimed(context, &job, claimed_look),
                     };
                     let _ = sender.send((job, processed));
                 });
@@ -303,8 +304,8 @@ pub fn watch(
 
 /// Reads and processes a claimed file, refusing it if it changed after the claim (its writer
 /// was not done after all).
-fn process_claimed(context: &Shared<'_>, job: &Job) -> Processed {
-    let before = inbox::look(&job.read_from);
+fn process_claimed(context: &Shared<'_>, job: &Job, claimed: Option<Look>) -> Processed {
+    let before = claimed.or_else(|| inbox::look(&job.read_from));
     let processed = process_guarded(context, job);
     if inbox::look(&job.read_from) != before {
         return Processed::Failed {
