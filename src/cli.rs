@@ -135,6 +135,17 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Correct a document: its type or its patient (stored as a human decision, audited)
+    Set {
+        #[arg(value_name = "ID")]
+        id: i64,
+        /// The document type (a type id of the taxonomy)
+        #[arg(long = "type", value_name = "TYPE")]
+        doc_type: Option<String>,
+        /// The MRN of the patient the document belongs to
+        #[arg(long, value_name = "MRN")]
+        patient: Option<String>,
+    },
     /// What needs a person, oldest first, and why; `review accept ID` confirms a document
     Review {
         #[command(subcommand)]
@@ -248,6 +259,43 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let now = archive::timestamp_now();
             archive::review::accept(&mut conn, id, &now)?;
             println!("document {id} confirmed");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Set {
+            id,
+            doc_type,
+            patient,
+        } => {
+            if doc_type.is_none() && patient.is_none() {
+                anyhow::bail!("nothing to set: give --type and/or --patient");
+            }
+            if let Some(doc_type) = &doc_type {
+                let taxonomy = config.taxonomy()?;
+                if taxonomy.get(doc_type).is_none() {
+                    let ids: Vec<&str> = taxonomy.types.iter().map(|t| t.id.as_str()).collect();
+                    anyhow::bail!("unknown type {doc_type:?}; the types are {}", ids.join(", "));
+                }
+            }
+            let mrn = patient.as_deref().map(identify::normalize_mrn);
+            if mrn.as_deref() == Some("") {
+                anyhow::bail!("the MRN is empty");
+            }
+            let mut conn = Archive::existing(&archive_dir)?.connect()?;
+            let now = archive::timestamp_now();
+            let mut changes = Vec::new();
+            if let Some(doc_type) = &doc_type {
+                changes.push(archive::correct::set_type(&mut conn, id, doc_type, &now)?);
+            }
+            if let Some(mrn) = &mrn {
+                changes.push(archive::correct::set_patient(&mut conn, id, mrn, &now)?);
+            }
+            for change in changes {
+                let old = change.old.as_deref().unwrap_or("-");
+                println!("document {id}: {} {old} -> {}", change.field, change.new);
+                if let Some(flag) = change.flagged {
+                    println!("  flagged for review: {flag}");
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => {

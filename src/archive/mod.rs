@@ -7,6 +7,7 @@
 //! that refers to it commits, so a committed row always has its original on disk.
 
 pub mod audit;
+pub mod correct;
 mod integrity;
 mod models;
 mod objects;

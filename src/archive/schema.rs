@@ -162,6 +162,19 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE documents ADD COLUMN reviewed_at TEXT;
     "#,
+    // 8: operator corrections, as human decisions.
+    r#"
+    CREATE TABLE corrections (
+        id          INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id),
+        at          TEXT    NOT NULL,
+        os_user     TEXT    NOT NULL,
+        field       TEXT    NOT NULL,
+        old_value   TEXT,
+        new_value   TEXT    NOT NULL
+    );
+    CREATE INDEX corrections_document ON corrections(document_id);
+    "#,
 ];
 
 /// The schema version this build writes.

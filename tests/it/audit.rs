@@ -143,3 +143,82 @@ fn the_review_queue_says_why_and_accepting_takes_a_document_off_it() {
     assert!(rows.iter().any(|r| r["action"] == "review_accept"), "{rows:?}");
     assert_eq!(t.run(&["audit", "verify"]).code, 0);
 }
+
+#[test]
+fn corrections_are_human_decisions_visible_at_once_and_bad_ones_change_nothing() {
+    let t = archive_with_two_documents();
+    let before = t.export();
+    let id = before[0]["id"].as_i64().unwrap();
+    let id_arg = id.to_string();
+
+    for (args, message) in [
+        (vec!["set", "9999", "--type", "progress_note"], "no document 9999"),
+        (
+            vec!["set", &id_arg, "--type", "horoscope"],
+            "unknown type \"horoscope\"",
+        ),
+        (vec!["set", &id_arg], "nothing to set"),
+    ] {
+        let run = t.run(&args);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains(message), "{run:?}");
+    }
+    assert_eq!(t.export(), before, "a refused correction changes nothing");
+
+    let run = t.run(&["set", &id_arg, "--type", "consultation", "--patient", "mr-777001"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("flagged for review"),
+        "an MRN the index does not know: {run:?}"
+    );
+    let after = t.export();
+    let record = after.iter().find(|r| r["id"] == id).unwrap();
+    assert_eq!(record["doc_type"], "consultation");
+    assert_eq!(record["doc_type_confidence"], 1.0);
+    assert_eq!(record["patient"]["mrn"], "MR777001");
+    let word = record["text"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let hits = t
+        .run(&["search", &word, "--type", "consultation", "--json"])
+        .json();
+    assert!(
+        hits.as_array().unwrap().iter().any(|h| h["document_id"] == id),
+        "{hits}"
+    );
+
+    let conn = rusqlite::Connection::open(t.archive().join("chartscan.db")).unwrap();
+    let decisions: Vec<(String, Option<String>, String, String)> = conn
+        .prepare(
+            "SELECT field, old_value, new_value, os_user FROM corrections WHERE document_id = ?1 ORDER BY id",
+        )
+        .unwrap()
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(decisions.len(), 2, "{decisions:?}");
+    assert_eq!(decisions[0].0, "doc_type");
+    assert_eq!(decisions[0].2, "consultation");
+    let old_mrn = before[0]["patient"]["mrn"].as_str();
+    assert_eq!(
+        (decisions[1].1.as_deref(), decisions[1].2.as_str()),
+        (old_mrn, "MR777001")
+    );
+    let reasons = t.run(&["review", "--json"]).json();
+    let item = reasons
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["document_id"] == id)
+        .unwrap();
+    assert!(item["reasons"].to_string().contains("identifiers"), "{item}");
+    // The audit names the field, never the value.
+    let rows = audit_rows(&t, &["--doc", &id_arg]);
+    assert!(rows.iter().any(|r| r["action"] == "correct"));
+    assert!(!rows.iter().any(|r| r.to_string().contains("MR777001")));
+}

@@ -1,0 +1,152 @@
+//! Operator corrections: a document's type or patient set by a person. Each is stored as a
+//! human decision (who, when, old value, new value) in `corrections`, audited, and wins over
+//! the machine from then on (`doc_type_source` / `patient_source` = `operator`).
+
+use anyhow::bail;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+/// What a correction changed, for the operator's confirmation line.
+#[derive(Debug, Clone)]
+pub struct Corrected {
+    pub field: &'static str,
+    pub old: Option<String>,
+    pub new: String,
+    /// Set but worth a second look (an MRN the patient index does not know).
+    pub flagged: Option<String>,
+}
+
+fn record(
+    tx: &Connection,
+    document_id: i64,
+    field: &str,
+    old: Option<&str>,
+    new: &str,
+    now: &str,
+) -> anyhow::Result<()> {
+    let user = super::audit::os_user();
+    tx.execute(
+        "INSERT INTO corrections (document_id, at, os_user, field, old_value, new_value)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![document_id, now, user, field, old, new],
+    )?;
+    // Values may be patient data (an MRN): the audit row names the field only.
+    super::audit::append(
+        tx,
+        "correct",
+        &[document_id],
+        serde_json::json!({ "field": field }),
+        now,
+    )
+}
+
+fn exists(tx: &Connection, document_id: i64) -> anyhow::Result<()> {
+    let found: Option<i64> = tx
+        .query_row("SELECT id FROM documents WHERE id = ?1", [document_id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if found.is_none() {
+        bail!("no document {document_id}");
+    }
+    Ok(())
+}
+
+/// Sets a document's type (the caller has checked it against the taxonomy).
+pub fn set_type(
+    conn: &mut Connection,
+    document_id: i64,
+    doc_type: &str,
+    now: &str,
+) -> anyhow::Result<Corrected> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    exists(&tx, document_id)?;
+    let old: Option<String> = tx.query_row(
+        "SELECT doc_type FROM documents WHERE id = ?1",
+        [document_id],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "UPDATE documents SET doc_type = ?2, doc_type_confidence = 1.0, doc_type_source = 'operator',
+                doc_type_reason = 'set by an operator'
+         WHERE id = ?1",
+        params![document_id, doc_type],
+    )?;
+    tx.execute(
+        "UPDATE findings SET resolved_at = ?2 WHERE document_id = ?1 AND kind = 'doc_type' AND resolved_at IS NULL",
+        params![document_id, now],
+    )?;
+    record(&tx, document_id, "doc_type", old.as_deref(), doc_type, now)?;
+    tx.commit()?;
+    Ok(Corrected {
+        field: "doc_type",
+        old,
+        new: doc_type.to_string(),
+        flagged: None,
+    })
+}
+
+/// Files a document under the patient with this (normalised) MRN: name and date of birth come
+/// from the patient index when it knows the MRN; an MRN it does not know is allowed but flagged
+/// with a finding.
+pub fn set_patient(
+    conn: &mut Connection,
+    document_id: i64,
+    mrn: &str,
+    now: &str,
+) -> anyhow::Result<Corrected> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    exists(&tx, document_id)?;
+    let old: Option<String> = tx.query_row(
+        "SELECT patient_mrn FROM documents WHERE id = ?1",
+        [document_id],
+        |r| r.get(0),
+    )?;
+    let known: Option<(String, String, String)> = tx
+        .query_row(
+            "SELECT last, first, dob FROM patients WHERE mrn = ?1",
+            [mrn],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let flagged = match &known {
+        Some((last, first, dob)) => {
+            tx.execute(
+                "UPDATE documents SET patient_mrn = ?2, patient_last = ?3, patient_first = ?4, patient_dob = ?5,
+                        patient_confidence = 1.0, patient_match = 'operator', patient_source = 'operator'
+                 WHERE id = ?1",
+                params![document_id, mrn, last, first, dob],
+            )?;
+            tx.execute(
+                "UPDATE findings SET resolved_at = ?2 WHERE document_id = ?1 AND kind = 'patient' AND resolved_at IS NULL",
+                params![document_id, now],
+            )?;
+            None
+        }
+        None => {
+            tx.execute(
+                "UPDATE documents SET patient_mrn = ?2, patient_confidence = 1.0, patient_match = 'operator',
+                        patient_source = 'operator'
+                 WHERE id = ?1",
+                params![document_id, mrn],
+            )?;
+            let why = "the MRN an operator set is not in the patient index";
+            tx.execute(
+                "INSERT INTO findings (document_id, kind, detail, created_at) VALUES (?1, 'patient', ?2, ?3)",
+                params![document_id, why, now],
+            )?;
+            tx.execute(
+                "UPDATE documents SET reviewed_at = NULL WHERE id = ?1",
+                [document_id],
+            )?;
+            Some(why.to_string())
+        }
+    };
+    record(&tx, document_id, "patient_mrn", old.as_deref(), mrn, now)?;
+    tx.commit()?;
+    Ok(Corrected {
+        field: "patient_mrn",
+        old,
+        new: mrn.to_string(),
+        flagged,
+    })
+}
