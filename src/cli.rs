@@ -270,11 +270,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("nothing to set: give --type and/or --patient");
             }
             if let Some(doc_type) = &doc_type {
-                let taxonomy = config.taxonomy()?;
-                if taxonomy.get(doc_type).is_none() {
-                    let ids: Vec<&str> = taxonomy.types.iter().map(|t| t.id.as_str()).collect();
-                    anyhow::bail!("unknown type {doc_type:?}; the types are {}", ids.join(", "));
-                }
+                check_type(&config, doc_type)?;
             }
             let mrn = patient.as_deref().map(identify::normalize_mrn);
             if mrn.as_deref() == Some("") {
@@ -362,11 +358,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
         } => {
             if let Some(doc_type) = &doc_type {
-                let taxonomy = config.taxonomy()?;
-                if taxonomy.get(doc_type).is_none() {
-                    let ids: Vec<&str> = taxonomy.types.iter().map(|t| t.id.as_str()).collect();
-                    anyhow::bail!("unknown type {doc_type:?}; the types are {}", ids.join(", "));
-                }
+                check_type(&config, doc_type)?;
             }
             let mut conn = Archive::existing(&archive_dir)?.connect()?;
             let query = SearchQuery {
@@ -704,6 +696,16 @@ fn watch(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a type id the taxonomy does not define, naming the ones it does.
+fn check_type(config: &Config, doc_type: &str) -> anyhow::Result<()> {
+    let taxonomy = config.taxonomy()?;
+    if taxonomy.get(doc_type).is_none() {
+        let ids: Vec<&str> = taxonomy.types.iter().map(|t| t.id.as_str()).collect();
+        anyhow::bail!("unknown type {doc_type:?}; the types are {}", ids.join(", "));
+    }
+    Ok(())
 }
 
 fn status(config: &Config, archive_dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {

@@ -419,12 +419,11 @@ impl Sample {
         let columns = (-4..=4)
             .map(|a| sideways.row_sharpness(a as f32 * 0.5, &mut bins))
             .fold(0.0, f64::max);
-        let (candidate, lines_ratio) = if rows >= columns {
-            (self.clone_turned(0), rows / columns.max(1.0))
+        let (candidate, lines_ratio, base) = if rows >= columns {
+            (self, rows / columns.max(1.0), 0u16)
         } else {
-            (sideways, columns / rows.max(1.0))
+            (&sideways, columns / rows.max(1.0), 90)
         };
-        let base: u16 = if rows >= columns { 0 } else { 90 };
         let asymmetry = candidate.ascender_asymmetry()?;
         let rotate_cw = if asymmetry >= 0.0 {
             base

@@ -39,16 +39,12 @@ fn record(
     )
 }
 
-fn exists(tx: &Connection, document_id: i64) -> anyhow::Result<()> {
-    let found: Option<i64> = tx
-        .query_row("SELECT id FROM documents WHERE id = ?1", [document_id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    if found.is_none() {
-        bail!("no document {document_id}");
+/// A document's current value of a field (`sql` selects it by id); an unknown id is an error.
+fn current(tx: &Connection, document_id: i64, sql: &str) -> anyhow::Result<Option<String>> {
+    match tx.query_row(sql, [document_id], |r| r.get(0)).optional()? {
+        Some(value) => Ok(value),
+        None => bail!("no document {document_id}"),
     }
-    Ok(())
 }
 
 /// Sets a document's type (the caller has checked it against the taxonomy).
@@ -59,12 +55,7 @@ pub fn set_type(
     now: &str,
 ) -> anyhow::Result<Corrected> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    exists(&tx, document_id)?;
-    let old: Option<String> = tx.query_row(
-        "SELECT doc_type FROM documents WHERE id = ?1",
-        [document_id],
-        |r| r.get(0),
-    )?;
+    let old = current(&tx, document_id, "SELECT doc_type FROM documents WHERE id = ?1")?;
     tx.execute(
         "UPDATE documents SET doc_type = ?2, doc_type_confidence = 1.0, doc_type_source = 'operator',
                 doc_type_reason = 'set by an operator'
@@ -95,11 +86,10 @@ pub fn set_patient(
     now: &str,
 ) -> anyhow::Result<Corrected> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    exists(&tx, document_id)?;
-    let old: Option<String> = tx.query_row(
+    let old = current(
+        &tx,
+        document_id,
         "SELECT patient_mrn FROM documents WHERE id = ?1",
-        [document_id],
-        |r| r.get(0),
     )?;
     let known: Option<(String, String, String)> = tx
         .query_row(
