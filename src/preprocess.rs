@@ -35,6 +35,9 @@ pub struct Prepared {
     pub blank: bool,
 }
 
+/// The long side of the largest paper a records office scans (ledger, 11 x 17 in), with room.
+const MAX_PAGE_INCHES: f32 = 20.0;
+
 /// Resolution assumed while estimating, and for pages too small to estimate from.
 const ASSUMED_DPI: u32 = 300;
 
@@ -49,7 +52,11 @@ pub fn prepare(
     config: &PreprocessConfig,
     detect: &mut dyn FnMut(&GrayImage, u32) -> Option<Orientation>,
 ) -> Prepared {
-    let usable = dpi.filter(|&d| (50..=2400).contains(&d));
+    // A declared resolution is usable only if it gives the page a paper size: image
+    // extractors often stamp 72 dpi on a 300 dpi scan, which would make a letter page three
+    // feet tall (and scaling it "up" to 300 dpi would make OCR crawl).
+    let long_side = image.width().max(image.height()) as f32;
+    let usable = dpi.filter(|&d| (50..=2400).contains(&d) && long_side / d as f32 <= MAX_PAGE_INCHES);
     let mut page = Prepared {
         image,
         dpi: usable.unwrap_or(ASSUMED_DPI),
@@ -749,6 +756,11 @@ mod tests {
         assert!(unknown.dpi_estimated);
         assert!((250..=350).contains(&unknown.dpi), "{}", unknown.dpi);
         assert_eq!(unknown.image.dimensions(), (1700, 2200));
+        // A declared 72 dpi on a page 2200 pixels tall (30 inches) is not believed: estimated.
+        let stamped = prepare(page(1700, 2200, 45, 0, 255), Some(72), &config, &mut never);
+        assert!(stamped.dpi_estimated);
+        assert!((250..=350).contains(&stamped.dpi), "{}", stamped.dpi);
+        assert_eq!(stamped.image.dimensions(), (1700, 2200));
         // Everything off: the page goes through untouched.
         let off = PreprocessConfig::off();
         let raw = page(600, 800, 10, 90, 160);
