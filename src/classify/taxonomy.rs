@@ -438,6 +438,20 @@ mod tests {
     }
 
     #[test]
+    fn identifier_lines_and_courtesy_titles_are_not_imaging_titles() {
+        let taxonomy = Taxonomy::builtin();
+        let rad = taxonomy.index_of("radiology_report").unwrap();
+        let title = |line: &str| taxonomy.evidence(&[line]).titles[rad].clone();
+        assert_eq!(title("MR#: 506-19-16  Date of Birth: 1962-01-08"), None);
+        assert_eq!(title("Mr. John Public"), None);
+        assert_eq!(
+            title("MR BRAIN WITHOUT CONTRAST").as_deref(),
+            Some("mr brain without contrast")
+        );
+        assert_eq!(title("MRI LUMBAR SPINE").as_deref(), Some("mri lumbar spine"));
+    }
+
+    #[test]
     fn keywords_match_whole_words_and_date_labels_need_a_date() {
         let taxonomy = Taxonomy::builtin();
         let ed = taxonomy.index_of("emergency_report").unwrap();

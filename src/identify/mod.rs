@@ -350,7 +350,9 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
 /// `Sidney Cruickshank`), never a sentence.
 fn capitalized_name(text: &str) -> Option<PersonName> {
     let words: Vec<&str> = text.split_whitespace().collect();
+    // OCR speckle often sticks a dot or comma to the front of a word (`LEBSACK, .KYRA`).
     let capitalized = words.iter().all(|w| {
+        let w = w.trim_start_matches(['.', ',', '\'', '`']);
         w.chars().next().is_some_and(char::is_uppercase)
             && w.chars().all(|c| c.is_alphabetic() || ",.'-’".contains(c))
     });
@@ -524,6 +526,10 @@ mod tests {
             (
                 "METHODIST FREMONT HEALTH\n450 E 23rd St, Fremont, NE 68025\nHAHN, GREGORY\nMRN E9836780   M  11Y\nDOB 04/26/2007\nACCT 166447928  05/10/18\nDR DENESIK",
                 expect("E9836780", "Hahn", "Gregory", "2007-04-26"),
+            ),
+            (
+                "Bluestem Health\nLEBSACK, .KYRA\nMRN E2560484   F  26Y.\nDOB 08/01/1974",
+                expect("E2560484", "Lebsack", "Kyra", "1974-08-01"),
             ),
             (
                 "Josie Mitchell MRN #: 236-00-43  D.O.B.: July 19, 1981",

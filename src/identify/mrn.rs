@@ -172,18 +172,29 @@ pub fn same_under_confusion(a: &str, b: &str) -> bool {
 }
 
 /// Upper case, letters and digits only; symbols OCR makes of letters (`£` for `E`) read as
-/// those letters.
+/// those letters, except right after that very letter, where the symbol is the same glyph read
+/// twice (`E£1977145` is `E1977145`).
 pub fn normalize(raw: &str) -> String {
-    raw.chars()
-        .map(|c| match c {
-            '£' | '€' => 'E',
-            '$' => 'S',
-            '|' => 'I',
-            other => other,
-        })
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    let mut out = String::with_capacity(raw.len());
+    let mut previous = None;
+    for c in raw.chars() {
+        let letter = match c {
+            '£' | '€' => Some('E'),
+            '$' => Some('S'),
+            '|' => Some('I'),
+            _ => None,
+        };
+        let c = match letter {
+            Some(l) if previous == Some(l) => continue,
+            Some(l) => l,
+            None => c.to_ascii_uppercase(),
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+            previous = Some(c);
+        }
+    }
+    out
 }
 
 fn swap(c: char) -> char {
@@ -265,6 +276,12 @@ mod tests {
         assert_eq!(valid(r.read("MR493223")), Some(("MR493223".into(), false)));
         assert_eq!(valid(r.read("e 291.2904")), Some(("E2912904".into(), false)));
         assert_eq!(valid(r.read("£2917376")), Some(("E2917376".into(), false)));
+        assert_eq!(
+            valid(r.read("E£1977145")),
+            Some(("E1977145".into(), false)),
+            "one glyph read twice"
+        );
+        assert_eq!(valid(r.read("SS$12345")), Some(("SS12345".into(), false)));
     }
 
     #[test]
