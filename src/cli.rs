@@ -146,6 +146,28 @@ pub enum Command {
         #[arg(long, value_name = "MRN")]
         patient: Option<String>,
     },
+    /// Run splitting, classification and identification again over the stored page text
+    /// (after the rules, the model or the patient index changed); values a person decided are
+    /// kept. Resumes an interrupted run of the same selection.
+    Reindex {
+        /// Only files holding documents of this type
+        #[arg(long = "where", value_name = "TYPE")]
+        doc_type: Option<String>,
+        /// Only files holding documents of the patient with this MRN
+        #[arg(long, value_name = "MRN")]
+        mrn: Option<String>,
+        /// Only files ingested on or after this date (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only the files holding these documents (comma-separated ids)
+        #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+        ids: Vec<i64>,
+        /// Show what would change; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// What needs a person, oldest first, and why; `review accept ID` confirms a document
     Review {
         #[command(subcommand)]
@@ -291,6 +313,81 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if let Some(flag) = change.flagged {
                     println!("  flagged for review: {flag}");
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reindex {
+            doc_type,
+            mrn,
+            since,
+            ids,
+            dry_run,
+            json,
+        } => {
+            if let Some(doc_type) = &doc_type {
+                check_type(&config, doc_type)?;
+            }
+            if let Some(since) = &since {
+                chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d")
+                    .with_context(|| format!("--since {since:?}: give a date as YYYY-MM-DD"))?;
+            }
+            let mrn = mrn.as_deref().map(identify::normalize_mrn);
+            if mrn.as_deref() == Some("") {
+                anyhow::bail!("the MRN is empty");
+            }
+            let archive = Archive::existing(&archive_dir)?;
+            let classifier = pipeline::load_classifier(&config, &archive)?;
+            let options = pipeline::ReindexOptions {
+                selection: archive::reindex::Selection {
+                    doc_type,
+                    mrn,
+                    since,
+                    ids,
+                },
+                dry_run,
+                batch: pipeline::REINDEX_BATCH,
+            };
+            let bar = if std::io::stderr().is_terminal() && !json {
+                ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+            } else {
+                ProgressBar::hidden()
+            };
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:32}] {pos}/{len} files  {per_sec}  ETA {eta}",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
+            );
+            let report = pipeline::reindex(&config, &archive, &classifier, &options, &|done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })?;
+            bar.finish_and_clear();
+            if json {
+                print_json(&report)?;
+            } else {
+                if let Some(after) = report.resumed_after {
+                    println!("resumed an interrupted re-index after file {after}");
+                }
+                for change in &report.changes {
+                    println!("{}", change.what);
+                }
+                println!(
+                    "{}{} files, {} documents: {} type changes, {} patient changes ({} newly matched in the patient index), {} files split again, {} values kept as a person decided them",
+                    if report.dry_run {
+                        "dry run, nothing changed: "
+                    } else {
+                        ""
+                    },
+                    report.files,
+                    report.documents,
+                    report.type_changes,
+                    report.patient_changes,
+                    report.newly_matched,
+                    report.resplit_files,
+                    report.kept
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

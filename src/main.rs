@@ -22,10 +22,11 @@ fn main() -> ExitCode {
 
 /// Tesseract's OpenMP threads fight the page-level parallelism (measured 4.6x slower with two
 /// workers). libgomp reads `OMP_THREAD_LIMIT` once when it loads, before `main`, so setting it
-/// here would be too late: the process replaces itself with a copy started with it set.
+/// here would be too late: the process replaces itself with a copy started with it set. Only
+/// commands that run OCR pay for the second start (~20 ms); `search` and `show` do not.
 fn restart_with_single_threaded_ocr() {
     use std::os::unix::process::CommandExt;
-    if std::env::var_os("OMP_THREAD_LIMIT").is_some_and(|v| v == "1") {
+    if std::env::var_os("OMP_THREAD_LIMIT").is_some_and(|v| v == "1") || !runs_ocr() {
         return;
     }
     let Ok(exe) = std::env::current_exe() else {
@@ -39,6 +40,20 @@ fn restart_with_single_threaded_ocr() {
         .env("OMP_THREAD_LIMIT", "1")
         .exec();
     eprintln!("chartscan: warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); OCR may be slow");
+}
+
+/// Whether the subcommand may run OCR: the first argument that is not a global option or its
+/// value names it.
+fn runs_ocr() -> bool {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--config" || arg == "--archive" {
+            args.next();
+        } else if !arg.starts_with('-') {
+            return matches!(arg.as_str(), "ingest" | "watch");
+        }
+    }
+    false
 }
 
 /// A panic is a bug; its message may quote page text or a file name (patient data), so only

@@ -14,6 +14,7 @@ mod objects;
 mod patients;
 pub mod review;
 mod query;
+pub mod reindex;
 mod schema;
 mod write;
 

@@ -175,6 +175,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX corrections_document ON corrections(document_id);
     "#,
+    // 9: where an interrupted re-index stopped, by its selection, so running it again resumes.
+    r#"
+    CREATE TABLE reindex_progress (
+        run          TEXT    PRIMARY KEY,
+        last_file_id INTEGER NOT NULL,
+        started_at   TEXT    NOT NULL
+    );
+    CREATE INDEX documents_file_type ON documents(doc_type, file_id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -136,13 +136,17 @@ fn same_person_name(read: &PersonName, patient: &IndexPatient) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryIndex {
     by_mrn: HashMap<Mrn, IndexPatient>,
+    by_dob: HashMap<NaiveDate, Vec<Mrn>>,
 }
 
 impl MemoryIndex {
     pub fn new(patients: impl IntoIterator<Item = IndexPatient>) -> MemoryIndex {
-        MemoryIndex {
-            by_mrn: patients.into_iter().map(|p| (p.mrn.clone(), p)).collect(),
+        let by_mrn: HashMap<Mrn, IndexPatient> = patients.into_iter().map(|p| (p.mrn.clone(), p)).collect();
+        let mut by_dob: HashMap<NaiveDate, Vec<Mrn>> = HashMap::new();
+        for patient in by_mrn.values() {
+            by_dob.entry(patient.dob).or_default().push(patient.mrn.clone());
         }
+        MemoryIndex { by_mrn, by_dob }
     }
 }
 
@@ -152,7 +156,12 @@ impl PatientIndex for MemoryIndex {
     }
 
     fn by_dob(&self, dob: NaiveDate) -> Vec<IndexPatient> {
-        self.by_mrn.values().filter(|p| p.dob == dob).cloned().collect()
+        self.by_dob
+            .get(&dob)
+            .into_iter()
+            .flatten()
+            .filter_map(|mrn| self.by_mrn.get(mrn).cloned())
+            .collect()
     }
 }
 

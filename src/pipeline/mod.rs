@@ -25,9 +25,14 @@ use rayon::prelude::*;
 use tracing::{info, warn};
 
 mod documents;
+mod reindex;
 mod watch;
 
 pub use documents::{PageInput, TextStages, Understood, understand};
+pub use reindex::{
+    BATCH as REINDEX_BATCH, Change as ReindexChange, Options as ReindexOptions, Report as ReindexReport,
+    reindex,
+};
 pub use watch::{WatchSettings, WatchSummary, watch};
 
 use crate::archive::{self, Archive, IndexLookup, NewFile, Outcome};

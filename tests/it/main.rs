@@ -10,5 +10,6 @@ mod classify;
 mod ingest;
 mod patients;
 mod queries;
+mod reindex;
 mod tesseract;
 mod watch;

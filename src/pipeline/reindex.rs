@@ -1,0 +1,523 @@
+//! Re-indexing: the text stages (splitting, classification, identification, patient-index
+//! matching) run again over the page text the archive stores, after the rules, the model or
+//! the patient index changed. No OCR.
+//!
+//! Files are done in batches in file-id order: a batch is loaded in three queries, understood
+//! in parallel, and written in one transaction that also records how far the run got, so an
+//! interrupted run started again with the same selection resumes after the last batch
+//! committed. Values a person decided are never overwritten: a type or patient an operator set
+//! or a document a person confirmed (`review accept`) keeps its values, and a file holding such
+//! a document keeps its split.
+
+use rayon::prelude::*;
+use rusqlite::TransactionBehavior;
+use serde::Serialize;
+
+use super::documents::{PageInput, TextStages, understand};
+use crate::archive::reindex::{self as stored, Keep, Selection, StoredDocument, StoredFile};
+use crate::archive::{self, Archive, NewDocument, audit};
+use crate::classify::Classifier;
+use crate::config::Config;
+use crate::cover::CoverSheet;
+use crate::identify::{self, MemoryIndex, PatientIndex};
+
+/// Files per batch (and per transaction) unless told otherwise.
+pub const BATCH: usize = 500;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub selection: Selection,
+    /// Work out and report the changes; write nothing.
+    pub dry_run: bool,
+    /// Files per batch: each batch is one transaction, and where a resumed run starts.
+    pub batch: usize,
+}
+
+/// What a run changed (or, dry, would change).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub files: usize,
+    pub documents: usize,
+    pub type_changes: usize,
+    pub patient_changes: usize,
+    /// Documents that were orphans (or unmatched) and now match a patient of the index.
+    pub newly_matched: usize,
+    /// Files whose documents were split again differently.
+    pub resplit_files: usize,
+    /// Values left alone because a person decided them, though the machine now says otherwise.
+    pub kept: usize,
+    /// The run resumed an interrupted one after this file id.
+    pub resumed_after: Option<i64>,
+    pub dry_run: bool,
+    pub changes: Vec<Change>,
+}
+
+/// One change, for the operator.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub file_id: i64,
+    pub document_id: Option<i64>,
+    pub what: String,
+}
+
+/// What to do with one file.
+enum Plan {
+    /// The same split: each stored document with the machine's new values.
+    Same(Vec<(StoredDocument, NewDocument)>),
+    /// A different split.
+    Resplit(Vec<NewDocument>),
+}
+
+/// Re-indexes the selected files; `progress(done, total)` is called after each batch.
+pub fn reindex(
+    config: &Config,
+    archive: &Archive,
+    classifier: &Classifier,
+    options: &Options,
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<Report> {
+    let mut conn = archive.connect()?;
+    let rules = identify::Rules::from_config(&config.identify)?;
+    let index = stored::load_index(&conn)?;
+    let today = chrono::Local::now().date_naive();
+    let run = options.selection.key(false);
+    let resumed_after = if options.dry_run {
+        None
+    } else {
+        stored::progress(&conn, &run)?
+    };
+    let file_ids = stored::files(&conn, &options.selection, resumed_after.unwrap_or(0))?;
+    let mut report = Report {
+        resumed_after,
+        dry_run: options.dry_run,
+        ..Report::default()
+    };
+    let total = file_ids.len();
+    for batch in file_ids.chunks(options.batch.max(1)) {
+        let files = stored::load(&conn, batch)?;
+        let plans: Vec<Plan> = files
+            .par_iter()
+            .map(|file| plan(classifier, &rules, index.as_ref(), today, file))
+            .collect();
+        let now = archive::timestamp_now();
+        let behavior = if options.dry_run {
+            TransactionBehavior::Deferred
+        } else {
+            TransactionBehavior::Immediate
+        };
+        let tx = conn.transaction_with_behavior(behavior)?;
+        let mut changed_ids = Vec::new();
+        for (file, plan) in files.iter().zip(plans) {
+            report.files += 1;
+            apply(
+                &tx,
+                file,
+                plan,
+                options.dry_run,
+                &now,
+                &mut report,
+                &mut changed_ids,
+            )?;
+        }
+        if options.dry_run {
+            tx.rollback()?;
+        } else {
+            let last = *batch.last().expect("chunks are never empty");
+            stored::save_progress(&tx, &run, last, &now)?;
+            let detail = serde_json::json!({"files": batch.len(), "changed_documents": changed_ids.len()});
+            audit::append(&tx, "reindex", &changed_ids, detail, &now)?;
+            tx.commit()?;
+        }
+        progress(report.files, total);
+    }
+    if options.dry_run {
+        let ids: Vec<i64> = report.changes.iter().filter_map(|c| c.document_id).collect();
+        let detail = serde_json::json!({"files": report.files, "dry_run": true});
+        audit::record(&mut conn, "reindex", &ids, detail)?;
+    } else {
+        stored::clear_progress(&conn, &run)?;
+    }
+    Ok(report)
+}
+
+/// Understands a stored file again and compares the split with the stored one.
+fn plan(
+    classifier: &Classifier,
+    rules: &identify::Rules,
+    index: Option<&MemoryIndex>,
+    today: chrono::NaiveDate,
+    file: &StoredFile,
+) -> Plan {
+    let stages = TextStages {
+        classifier,
+        rules,
+        index: index.map(|i| i as &dyn PatientIndex),
+        today,
+    };
+    let covers: Vec<(u32, Option<CoverSheet>)> = file
+        .covers
+        .iter()
+        .map(|(page_no, payload)| (*page_no, CoverSheet::parse(payload)))
+        .collect();
+    let mut pages: Vec<PageInput<'_>> = file
+        .pages
+        .iter()
+        .map(|(page_no, text)| PageInput {
+            page_no: *page_no,
+            text,
+            cover: None,
+            unreadable_barcode: false,
+        })
+        .chain(covers.iter().map(|(page_no, cover)| PageInput {
+            page_no: *page_no,
+            text: "",
+            cover: cover.clone(),
+            unreadable_barcode: false,
+        }))
+        .collect();
+    pages.sort_by_key(|p| p.page_no);
+    let new = understand(&stages, &pages).documents;
+    let same_split = new.len() == file.documents.len()
+        && new
+            .iter()
+            .zip(&file.documents)
+            .all(|(n, o)| n.span.first_page == o.first_page && n.span.n_pages == o.n_pages);
+    if same_split {
+        Plan::Same(file.documents.iter().cloned().zip(new).collect())
+    } else {
+        Plan::Resplit(new)
+    }
+}
+
+fn apply(
+    tx: &rusqlite::Transaction<'_>,
+    file: &StoredFile,
+    plan: Plan,
+    dry_run: bool,
+    now: &str,
+    report: &mut Report,
+    changed_ids: &mut Vec<i64>,
+) -> anyhow::Result<()> {
+    let mut note = |document_id: Option<i64>, what: String| {
+        report.changes.push(Change {
+            file_id: file.id,
+            document_id,
+            what,
+        });
+    };
+    match plan {
+        Plan::Resplit(new) => {
+            let old_ids: Vec<i64> = file.documents.iter().map(|d| d.id).collect();
+            let decided = file
+                .documents
+                .iter()
+                .any(|d| d.type_by_operator || d.patient_by_operator || d.reviewed)
+                || stored::corrected(tx, &old_ids)?;
+            let spans = |spans: Vec<(u32, u32)>| {
+                spans
+                    .iter()
+                    .map(|&(first, n)| {
+                        if n == 1 {
+                            format!("{first}")
+                        } else {
+                            format!("{first}-{}", first + n - 1)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let old_spans = spans(file.documents.iter().map(|d| (d.first_page, d.n_pages)).collect());
+            let new_spans = spans(new.iter().map(|d| (d.span.first_page, d.span.n_pages)).collect());
+            report.documents += file.documents.len();
+            if decided {
+                report.kept += 1;
+                note(
+                    None,
+                    format!(
+                        "file {}: kept its split (pages {old_spans}): a person decided values of its documents; the rules now split it as {new_spans}",
+                        file.id
+                    ),
+                );
+                return Ok(());
+            }
+            report.resplit_files += 1;
+            note(
+                None,
+                format!("file {}: split again: pages {old_spans} -> {new_spans}", file.id),
+            );
+            if !dry_run {
+                let ids = stored::resplit(tx, file.id, &file.documents, &new, now)?;
+                changed_ids.extend(ids);
+            }
+        }
+        Plan::Same(pairs) => {
+            for (old, new) in pairs {
+                report.documents += 1;
+                let mut changed = false;
+                let new_type = &new.classification.doc_type;
+                let type_differs = old.doc_type.as_deref() != Some(new_type.as_str());
+                let keep_type = old.type_by_operator || old.reviewed;
+                if type_differs {
+                    let old_type = old.doc_type.as_deref().unwrap_or("-");
+                    if keep_type {
+                        report.kept += 1;
+                        note(
+                            Some(old.id),
+                            format!(
+                                "document {}: type {old_type} kept (decided by a person); the machine now says {new_type}",
+                                old.id
+                            ),
+                        );
+                    } else {
+                        report.type_changes += 1;
+                        changed = true;
+                        note(
+                            Some(old.id),
+                            format!("document {}: type {old_type} -> {new_type}", old.id),
+                        );
+                    }
+                }
+                let keep_patient = old.patient_by_operator || old.reviewed;
+                let p = &new.patient;
+                let new_patient = stored::StoredPatient {
+                    mrn: p.mrn.clone(),
+                    last: p.last.clone(),
+                    first: p.first.clone(),
+                    dob: p.dob.clone(),
+                    index_match: p.index_match.clone(),
+                };
+                if new_patient != old.patient {
+                    let mrn = |m: &Option<String>| m.clone().unwrap_or_else(|| "-".into());
+                    let matched = |m: &Option<String>| m.as_deref().is_some_and(|m| m != "orphan");
+                    if keep_patient {
+                        report.kept += 1;
+                        note(
+                            Some(old.id),
+                            format!("document {}: patient kept (decided by a person)", old.id),
+                        );
+                    } else {
+                        report.patient_changes += 1;
+                        changed = true;
+                        let how = match (&old.patient.index_match, &new_patient.index_match) {
+                            (a, b) if a == b => String::new(),
+                            (a, b) => format!(
+                                " (index: {} -> {})",
+                                a.as_deref().unwrap_or("none"),
+                                b.as_deref().unwrap_or("none")
+                            ),
+                        };
+                        if !matched(&old.patient.index_match) && matched(&new_patient.index_match) {
+                            report.newly_matched += 1;
+                        }
+                        let (a, b) = (&old.patient, &new_patient);
+                        let mut fields = Vec::new();
+                        if a.mrn != b.mrn {
+                            fields.push(format!("MRN {} -> {}", mrn(&a.mrn), mrn(&b.mrn)));
+                        }
+                        if (&a.last, &a.first) != (&b.last, &b.first) {
+                            fields.push("name".to_string());
+                        }
+                        if a.dob != b.dob {
+                            fields.push("date of birth".to_string());
+                        }
+                        let fields = if fields.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", fields.join(", "))
+                        };
+                        note(Some(old.id), format!("document {}: patient{fields}{how}", old.id));
+                    }
+                }
+                if !dry_run {
+                    let keep = Keep {
+                        doc_type: keep_type,
+                        patient: keep_patient,
+                    };
+                    stored::update_document(tx, old.id, &new, keep, now)?;
+                }
+                if changed {
+                    changed_ids.push(old.id);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::archive::{NewFile, correct};
+    use crate::model::{MediaType, Origin, PageQuality, PageText, Phi, TextSource};
+
+    const LETTER: &str = "RIVERBEND COMMUNITY HOSPITAL
+12 Mill Race Rd, Riverbend, NE 68001  Tel (402) 555-0100
+PATIENT: WALSH, PETRA    MRN: 448-213    DOB: 03/14/1958
+DISCHARGE SUMMARY
+HOSPITAL COURSE: The patient was admitted with community-acquired pneumonia and treated with
+intravenous ceftriaxone and azithromycin. She improved steadily and was discharged home.";
+
+    fn classifier(config: &Config) -> Classifier {
+        Classifier::new(
+            config.taxonomy().unwrap(),
+            Classifier::default_model().unwrap(),
+            crate::classify::Settings::from_config(&config.classify),
+        )
+    }
+
+    /// An archive of `n` one-page files filed under `config`'s rules.
+    fn archive_of(n: usize, config: &Config) -> (tempfile::TempDir, Archive) {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(&dir.path().join("archive")).unwrap();
+        let mut conn = archive.connect().unwrap();
+        let classifier = classifier(config);
+        let rules = identify::Rules::from_config(&config.identify).unwrap();
+        for i in 0..n {
+            let text = format!("{LETTER}\nVisit {i}.");
+            let stages = TextStages {
+                classifier: &classifier,
+                rules: &rules,
+                index: None,
+                today: chrono::Local::now().date_naive(),
+            };
+            let input = PageInput {
+                page_no: 1,
+                text: &text,
+                cover: None,
+                unreadable_barcode: false,
+            };
+            let documents = understand(&stages, &[input]).documents;
+            let new = NewFile {
+                origin: Origin {
+                    name: Phi::new(format!("{i}.pdf")),
+                    path: Phi::new(format!("{i}.pdf")),
+                    claim: None,
+                },
+                sha256: audit::text_hash(&text),
+                size: text.len() as u64,
+                bytes: Arc::from(text.as_bytes()),
+                media_type: MediaType::Pdf,
+                pages: vec![PageText {
+                    page_no: 1,
+                    text: text.clone(),
+                    source: TextSource::TextLayer,
+                    ocr_confidence: None,
+                    dpi: None,
+                    width: 0,
+                    height: 0,
+                    quality: PageQuality::default(),
+                }],
+                documents,
+                covers: Vec::new(),
+            };
+            archive::file(&mut conn, &archive, &new, chrono::Utc::now()).unwrap();
+        }
+        (dir, archive)
+    }
+
+    fn options(dry_run: bool) -> Options {
+        Options {
+            selection: Selection::default(),
+            dry_run,
+            batch: 1,
+        }
+    }
+
+    fn mrns_and_types(archive: &Archive) -> Vec<(Option<String>, String)> {
+        let conn = archive.connect().unwrap();
+        let mut stmt = conn
+            .prepare("SELECT patient_mrn, doc_type FROM documents ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn new_rules_apply_a_persons_values_stay_and_an_interrupted_run_resumes() {
+        // Filed under rules that do not know the `MRN` label.
+        let mut old_rules = Config::default();
+        old_rules.identify.mrn_labels = vec!["Chart No".to_string()];
+        let (_dir, archive) = archive_of(3, &old_rules);
+        assert!(mrns_and_types(&archive).iter().all(|(mrn, _)| mrn.is_none()));
+        let mut conn = archive.connect().unwrap();
+        correct::set_type(&mut conn, 1, "consultation", &archive::timestamp_now()).unwrap();
+
+        let config = Config::default();
+        let classifier = classifier(&config);
+        // A dry run reports and writes nothing.
+        let dry = reindex(&config, &archive, &classifier, &options(true), &|_, _| {}).unwrap();
+        assert_eq!((dry.files, dry.patient_changes, dry.kept), (3, 3, 1));
+        assert!(
+            dry.changes.iter().any(|c| c.what.contains("MRN - -> 448213")),
+            "{:?}",
+            dry.changes
+        );
+        assert!(mrns_and_types(&archive).iter().all(|(mrn, _)| mrn.is_none()));
+
+        // Interrupted after its first batch (one file) is committed.
+        let interrupted = catch_unwind(AssertUnwindSafe(|| {
+            reindex(&config, &archive, &classifier, &options(false), &|done, _| {
+                assert!(done < 1, "interrupted");
+            })
+        }));
+        assert!(interrupted.is_err());
+        let now = mrns_and_types(&archive);
+        assert_eq!(now[0], (Some("448213".to_string()), "consultation".to_string()));
+        assert!(now[1].0.is_none() && now[2].0.is_none());
+
+        let resumed = reindex(&config, &archive, &classifier, &options(false), &|_, _| {}).unwrap();
+        assert_eq!(resumed.resumed_after, Some(1));
+        assert_eq!((resumed.files, resumed.patient_changes), (2, 2));
+        let now = mrns_and_types(&archive);
+        assert!(now.iter().all(|(mrn, _)| mrn.as_deref() == Some("448213")));
+        assert_eq!(now[0].1, "consultation", "the operator's type is kept");
+        assert!(now[1..].iter().all(|(_, t)| t == "discharge_summary"));
+
+        // Nothing left to do; the operator's type is reported as kept, not changed.
+        let again = reindex(&config, &archive, &classifier, &options(false), &|_, _| {}).unwrap();
+        assert_eq!(again.resumed_after, None);
+        assert_eq!(
+            (again.files, again.type_changes, again.patient_changes, again.kept),
+            (3, 0, 0, 1)
+        );
+        let audited: i64 = conn
+            .query_row("SELECT count(*) FROM audit WHERE action = 'reindex'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(audited >= 4, "every batch and the dry run are audited: {audited}");
+    }
+
+    #[test]
+    fn a_selection_picks_files_and_unknown_ids_are_refused() {
+        let (_dir, archive) = archive_of(3, &Config::default());
+        let config = Config::default();
+        let classifier = classifier(&config);
+        let mut only = options(true);
+        only.selection.ids = vec![2];
+        assert_eq!(
+            reindex(&config, &archive, &classifier, &only, &|_, _| {})
+                .unwrap()
+                .files,
+            1
+        );
+        only.selection.ids = vec![2, 99];
+        let refused = reindex(&config, &archive, &classifier, &only, &|_, _| {}).unwrap_err();
+        assert!(refused.to_string().contains("no document 99"), "{refused}");
+        only.selection = Selection {
+            doc_type: Some("lab_report".into()),
+            ..Selection::default()
+        };
+        assert_eq!(
+            reindex(&config, &archive, &classifier, &only, &|_, _| {})
+                .unwrap()
+                .files,
+            0
+        );
+    }
+}

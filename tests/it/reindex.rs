@@ -1,0 +1,68 @@
+//! `chartscan reindex` from the command line: a patient index loaded after filing matches the
+//! orphans on re-indexing, a dry run changes nothing, and bad selections are clear errors.
+
+use crate::harness::{TestDir, text_pdf};
+
+const LETTER: &str = "RIVERBEND COMMUNITY HOSPITAL
+12 Mill Race Rd, Riverbend, NE 68001  Tel (402) 555-0100
+PATIENT: WALSH, PETRA    MRN: 448-213    DOB: 03/14/1958
+Admit Date: 09/02/2026
+DISCHARGE SUMMARY
+HOSPITAL COURSE: The patient was admitted with community-acquired pneumonia and treated with
+intravenous ceftriaxone and azithromycin. She improved steadily and was discharged home.";
+
+#[test]
+fn an_index_loaded_later_matches_on_reindex_and_a_dry_run_changes_nothing() {
+    let t = TestDir::new();
+    t.put("a.pdf", &text_pdf(&[LETTER]));
+    assert_eq!(t.ingest().code, 0);
+    let matched = || t.run(&["show", "1", "--json"]).json()["patient_match"].clone();
+    assert!(matched().is_null());
+    let csv = t.path().join("patients.csv");
+    std::fs::write(&csv, "mrn,last,first,dob\n448213,Walsh,Petra,1958-03-14\n").unwrap();
+    assert_eq!(t.run(&["patients", "import", csv.to_str().unwrap()]).code, 0);
+
+    let dry = t.run(&["reindex", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(dry.stdout.contains("(index: none -> mrn)"), "{dry:?}");
+    assert!(
+        dry.stdout.contains("dry run, nothing changed: 1 files"),
+        "{dry:?}"
+    );
+    assert!(matched().is_null(), "the dry run wrote nothing");
+
+    let run = t.run(&["reindex", "--where", "discharge_summary", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let report = run.json();
+    assert_eq!(report["newly_matched"], 1, "{report}");
+    assert_eq!(matched(), "mrn");
+    let audit = t.run(&["audit", "list", "--json"]).json();
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|row| row["action"] == "reindex"),
+        "{audit}"
+    );
+    assert_eq!(t.run(&["audit", "verify"]).code, 0);
+}
+
+#[test]
+fn bad_selections_are_clear_errors_and_change_nothing() {
+    let t = TestDir::new();
+    t.put("a.pdf", &text_pdf(&[LETTER]));
+    assert_eq!(t.ingest().code, 0);
+    let before = t.export();
+    for (args, expected) in [
+        (vec!["reindex", "--ids", "1,77"], "no document 77"),
+        (vec!["reindex", "--where", "love_letter"], "love_letter"),
+        (vec!["reindex", "--since", "last tuesday"], "YYYY-MM-DD"),
+        (vec!["reindex", "--mrn", "--"], "MRN"),
+    ] {
+        let run = t.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(expected), "{args:?}: {run:?}");
+    }
+    assert_eq!(t.export(), before);
+}
