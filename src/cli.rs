@@ -797,9 +797,8 @@ fn watch(
 
 /// Refuses a type id the taxonomy does not define, naming the ones it does.
 fn check_type(config: &Config, doc_type: &str) -> anyhow::Result<()> {
-    let taxonomy = config.taxonomy()?;
-    if taxonomy.get(doc_type).is_none() {
-        let ids: Vec<&str> = taxonomy.types.iter().map(|t| t.id.as_str()).collect();
+    let ids = config.type_ids()?;
+    if !ids.iter().any(|id| id == doc_type) {
         anyhow::bail!("unknown type {doc_type:?}; the types are {}", ids.join(", "));
     }
     Ok(())

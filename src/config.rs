@@ -364,6 +364,16 @@ impl Config {
     }
 
     /// The document-type taxonomy this configuration names (or the built-in one).
+    /// The ids of the taxonomy's types.
+    pub fn type_ids(&self) -> anyhow::Result<Vec<String>> {
+        let text = match &self.doctypes_path {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading taxonomy {}", path.display()))?,
+            None => crate::classify::taxonomy::DEFAULT_TOML.to_string(),
+        };
+        crate::classify::Taxonomy::type_ids(&text)
+    }
+
     pub fn taxonomy(&self) -> anyhow::Result<crate::classify::Taxonomy> {
         match &self.doctypes_path {
             Some(path) => {

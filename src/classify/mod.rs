@@ -7,7 +7,7 @@
 //! reason. This module does no I/O; models are loaded and saved by the caller.
 
 mod model;
-mod taxonomy;
+pub(crate) mod taxonomy;
 mod train;
 
 pub use model::{Holdout, Model, ModelFile, Weights};
