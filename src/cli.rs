@@ -135,7 +135,8 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
-    /// Correct a document: its type or its patient (stored as a human decision, audited)
+    /// Correct a document: its type, its patient or where it splits (stored as a human decision,
+    /// audited)
     Set {
         #[arg(value_name = "ID")]
         id: i64,
@@ -145,6 +146,10 @@ pub enum Command {
         /// The MRN of the patient the document belongs to
         #[arg(long, value_name = "MRN")]
         patient: Option<String>,
+        /// Split the document before this page (1-based within the document): the pages from
+        /// there on become a new document
+        #[arg(long, value_name = "PAGE")]
+        split_at: Option<u32>,
     },
     /// Run splitting, classification and identification again over the stored page text
     /// (after the rules, the model or the patient index changed); values a person decided are
@@ -287,9 +292,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             id,
             doc_type,
             patient,
+            split_at,
         } => {
-            if doc_type.is_none() && patient.is_none() {
-                anyhow::bail!("nothing to set: give --type and/or --patient");
+            if doc_type.is_none() && patient.is_none() && split_at.is_none() {
+                anyhow::bail!("nothing to set: give --type, --patient or --split-at");
             }
             if let Some(doc_type) = &doc_type {
                 check_type(&config, doc_type)?;
@@ -301,12 +307,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut conn = Archive::existing(&archive_dir)?.connect()?;
             let now = archive::timestamp_now();
             let mut changes = Vec::new();
+            // The split first: it is the one a bad argument (a page outside the document) can
+            // refuse, and then nothing has changed.
+            if let Some(page) = split_at {
+                changes.push(archive::correct::split_at(&mut conn, id, page, &now)?.0);
+            }
             if let Some(doc_type) = &doc_type {
                 changes.push(archive::correct::set_type(&mut conn, id, doc_type, &now)?);
             }
             if let Some(mrn) = &mrn {
                 changes.push(archive::correct::set_patient(&mut conn, id, mrn, &now)?);
             }
+
             for change in changes {
                 let old = change.old.as_deref().unwrap_or("-");
                 println!("document {id}: {} {old} -> {}", change.field, change.new);

@@ -140,3 +140,87 @@ pub fn set_patient(
         flagged,
     })
 }
+
+/// Splits a document in two before its page `page` (1-based within the document, 2 or more):
+/// the pages from there on become a new document with the same type and patient (and who
+/// decided them), which re-indexing then leaves alone. Returns the change and the new
+/// document's id.
+pub fn split_at(
+    conn: &mut Connection,
+    document_id: i64,
+    page: u32,
+    now: &str,
+) -> anyhow::Result<(Corrected, i64)> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (file_id, first, n): (i64, u32, u32) = match tx
+        .query_row(
+            "SELECT file_id, first_page, n_pages FROM documents WHERE id = ?1",
+            [document_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+    {
+        Some(found) => found,
+        None => bail!("no document {document_id}"),
+    };
+    if n < 2 {
+        bail!("document {document_id} has one page: there is nothing to split");
+    }
+    if !(2..=n).contains(&page) {
+        bail!(
+            "document {document_id} has pages 1 to {n}: a split goes before one of pages 2 to {n}, not {page}"
+        );
+    }
+    let split = first + page - 1;
+    let last = first + n - 1;
+    tx.execute(
+        "INSERT INTO documents (file_id, first_page, n_pages, created_at, doc_type, doc_type_confidence,
+                                doc_type_reason, doc_type_source, doc_type_model, patient_mrn, patient_last,
+                                patient_first, patient_dob, patient_confidence, patient_evidence, patient_match,
+                                patient_source, reviewed_at)
+         SELECT file_id, ?2, ?3, ?4, doc_type, doc_type_confidence, doc_type_reason, doc_type_source,
+                doc_type_model, patient_mrn, patient_last, patient_first, patient_dob, patient_confidence,
+                patient_evidence, patient_match, patient_source, reviewed_at
+         FROM documents WHERE id = ?1",
+        params![document_id, split, last - split + 1, now],
+    )?;
+    let new_id = tx.last_insert_rowid();
+    tx.execute(
+        "UPDATE documents SET n_pages = ?2 WHERE id = ?1",
+        params![document_id, page - 1],
+    )?;
+    tx.execute(
+        "UPDATE pages SET document_id = ?2 WHERE file_id = ?1 AND page_no BETWEEN ?3 AND ?4",
+        params![file_id, new_id, split, last],
+    )?;
+    let old = format!("pages {first}-{last}");
+    let new = format!(
+        "pages {first}-{} and {split}-{last} (document {new_id})",
+        split - 1
+    );
+    let user = super::audit::os_user();
+    for id in [document_id, new_id] {
+        tx.execute(
+            "INSERT INTO corrections (document_id, at, os_user, field, old_value, new_value)
+             VALUES (?1, ?2, ?3, 'split', ?4, ?5)",
+            params![id, now, user, old, new],
+        )?;
+    }
+    super::audit::append(
+        &tx,
+        "correct",
+        &[document_id, new_id],
+        serde_json::json!({ "field": "split", "before_page": page }),
+        now,
+    )?;
+    tx.commit()?;
+    Ok((
+        Corrected {
+            field: "split",
+            old: Some(old),
+            new,
+            flagged: None,
+        },
+        new_id,
+    ))
+}

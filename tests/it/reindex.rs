@@ -66,3 +66,59 @@ fn bad_selections_are_clear_errors_and_change_nothing() {
     }
     assert_eq!(t.export(), before);
 }
+
+const SECOND_PAGE: &str = "WALSH, PETRA   MRN: 448213   Page 2 of 3
+DISCHARGE MEDICATIONS: Amoxicillin 875 mg twice daily for five days.
+FOLLOW-UP: Primary care clinic in one week.";
+const THIRD_PAGE: &str = "WALSH, PETRA   MRN: 448213   Page 3 of 3
+DIET: Regular. ACTIVITY: As tolerated. She understands the instructions and agrees with the plan.";
+
+#[test]
+fn an_operator_split_is_filed_audited_and_kept_by_reindex() {
+    let t = TestDir::new();
+    t.put("a.pdf", &text_pdf(&[LETTER, SECOND_PAGE, THIRD_PAGE]));
+    assert_eq!(t.ingest().code, 0);
+    let before = t.export();
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0]["pages"], 3);
+
+    for (page, expected) in [
+        ("1", "pages 2 to 3"),
+        ("4", "pages 2 to 3"),
+        ("0", "pages 2 to 3"),
+    ] {
+        let run = t.run(&["set", "1", "--split-at", page]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains(expected), "{run:?}");
+    }
+    let run = t.run(&["set", "1", "--split-at", "3", "--type", "horoscope"]);
+    assert_eq!(run.code, 2, "a bad type refuses the whole command: {run:?}");
+    assert_eq!(t.export(), before, "refused corrections change nothing");
+
+    let run = t.run(&["set", "1", "--split-at", "3"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("split pages 1-3 -> pages 1-2 and 3-3 (document 2)"),
+        "{run:?}"
+    );
+    let after = t.export();
+    let spans: Vec<(i64, i64)> = after
+        .iter()
+        .map(|r| (r["first_page"].as_i64().unwrap(), r["pages"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(spans, vec![(1, 2), (3, 1)]);
+    assert_eq!(
+        after[1]["patient"]["mrn"], "448213",
+        "the new document keeps the patient"
+    );
+    assert!(after[1]["text"].as_str().unwrap().contains("DIET: Regular"));
+    let hits = t.run(&["search", "DIET", "--json"]).json();
+    assert_eq!(hits[0]["document_id"], 2);
+
+    let run = t.run(&["reindex", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.json()["resplit_files"], 0);
+    assert_eq!(t.export().len(), 2, "re-indexing keeps the operator's split");
+    assert_eq!(t.run(&["audit", "verify"]).code, 0);
+}
