@@ -150,6 +150,9 @@ pub enum Command {
         /// there on become a new document
         #[arg(long, value_name = "PAGE")]
         split_at: Option<u32>,
+        /// Merge the neighbouring document ID2 of the same file into this one
+        #[arg(long, value_name = "ID2", conflicts_with = "split_at")]
+        merge: Option<i64>,
     },
     /// Run splitting, classification and identification again over the stored page text
     /// (after the rules, the model or the patient index changed); values a person decided are
@@ -293,9 +296,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             doc_type,
             patient,
             split_at,
+            merge,
         } => {
-            if doc_type.is_none() && patient.is_none() && split_at.is_none() {
-                anyhow::bail!("nothing to set: give --type, --patient or --split-at");
+            if doc_type.is_none() && patient.is_none() && split_at.is_none() && merge.is_none() {
+                anyhow::bail!("nothing to set: give --type, --patient, --split-at or --merge");
             }
             if let Some(doc_type) = &doc_type {
                 check_type(&config, doc_type)?;
@@ -307,10 +311,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut conn = Archive::existing(&archive_dir)?.connect()?;
             let now = archive::timestamp_now();
             let mut changes = Vec::new();
-            // The split first: it is the one a bad argument (a page outside the document) can
-            // refuse, and then nothing has changed.
+            // A split or merge first: they are what a bad argument (a page outside the
+            // document, a document elsewhere) can refuse, and then nothing has changed.
             if let Some(page) = split_at {
                 changes.push(archive::correct::split_at(&mut conn, id, page, &now)?.0);
+            }
+            if let Some(other) = merge {
+                changes.push(archive::correct::merge(&mut conn, id, other, &now)?);
             }
             if let Some(doc_type) = &doc_type {
                 changes.push(archive::correct::set_type(&mut conn, id, doc_type, &now)?);

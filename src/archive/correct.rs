@@ -224,3 +224,80 @@ pub fn split_at(
         new_id,
     ))
 }
+
+/// Merges document `other` into `document_id`: two neighbouring documents of one file become
+/// one (`document_id` keeps its id, type and patient; `other` is removed, its pages and open
+/// questions going with it). A document with corrections of its own is not merged away: those
+/// are a person's decisions about it.
+pub fn merge(conn: &mut Connection, document_id: i64, other: i64, now: &str) -> anyhow::Result<Corrected> {
+    if document_id == other {
+        bail!("a document cannot be merged with itself");
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let span = |id: i64| -> anyhow::Result<(i64, u32, u32)> {
+        match tx
+            .query_row(
+                "SELECT file_id, first_page, n_pages FROM documents WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?
+        {
+            Some(found) => Ok(found),
+            None => bail!("no document {id}"),
+        }
+    };
+    let (file, first, n) = span(document_id)?;
+    let (other_file, other_first, other_n) = span(other)?;
+    if file != other_file {
+        bail!(
+            "documents {document_id} and {other} come from different files; only neighbouring documents of one file merge"
+        );
+    }
+    let adjacent = first + n == other_first || other_first + other_n == first;
+    if !adjacent {
+        bail!("documents {document_id} and {other} are not next to each other in their file");
+    }
+    let (new_first, new_last) = (first.min(other_first), (first + n).max(other_first + other_n) - 1);
+    tx.execute(
+        "UPDATE pages SET document_id = ?1 WHERE document_id = ?2",
+        params![document_id, other],
+    )?;
+    tx.execute(
+        "UPDATE documents SET first_page = ?2, n_pages = ?3 WHERE id = ?1",
+        params![document_id, new_first, new_last - new_first + 1],
+    )?;
+    // The decisions a person took about `other` (a split, its type) now concern the merged
+    // document; its audit rows keep naming `other`.
+    tx.execute(
+        "UPDATE corrections SET document_id = ?1 WHERE document_id = ?2",
+        params![document_id, other],
+    )?;
+    tx.execute("DELETE FROM findings WHERE document_id = ?1", [other])?;
+    tx.execute("DELETE FROM documents WHERE id = ?1", [other])?;
+    let old = format!(
+        "pages {first}-{} and document {other} pages {other_first}-{}",
+        first + n - 1,
+        other_first + other_n - 1
+    );
+    let new = format!("pages {new_first}-{new_last}");
+    tx.execute(
+        "INSERT INTO corrections (document_id, at, os_user, field, old_value, new_value)
+         VALUES (?1, ?2, ?3, 'merge', ?4, ?5)",
+        params![document_id, now, super::audit::os_user(), old, new],
+    )?;
+    super::audit::append(
+        &tx,
+        "correct",
+        &[document_id, other],
+        serde_json::json!({ "field": "merge" }),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(Corrected {
+        field: "merge",
+        old: Some(old),
+        new,
+        flagged: None,
+    })
+}

@@ -122,3 +122,73 @@ fn an_operator_split_is_filed_audited_and_kept_by_reindex() {
     assert_eq!(t.export().len(), 2, "re-indexing keeps the operator's split");
     assert_eq!(t.run(&["audit", "verify"]).code, 0);
 }
+
+#[test]
+fn neighbouring_documents_merge_and_others_are_refused() {
+    let t = TestDir::new();
+    t.put("a.pdf", &text_pdf(&[LETTER, SECOND_PAGE, THIRD_PAGE]));
+    t.put("b.pdf", &text_pdf(&[LETTER.replace("Visit", "Stay").as_str()]));
+    assert_eq!(t.ingest().code, 0);
+    let of_a = |t: &TestDir| -> Vec<String> {
+        t.export()
+            .iter()
+            .filter(|r| r["source"] == "a.pdf")
+            .map(|r| r["id"].to_string())
+            .collect()
+    };
+    let whole = of_a(&t)[0].clone();
+    assert_eq!(t.run(&["set", &whole, "--split-at", "2"]).code, 0);
+    let second = of_a(&t)[1].clone();
+    assert_eq!(t.run(&["set", &second, "--split-at", "2"]).code, 0);
+    let ids: Vec<(String, i64, i64, i64)> = t
+        .export()
+        .iter()
+        .map(|r| {
+            (
+                r["source"].as_str().unwrap().to_string(),
+                r["id"].as_i64().unwrap(),
+                r["first_page"].as_i64().unwrap(),
+                r["pages"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let a: Vec<&(String, i64, i64, i64)> = ids.iter().filter(|r| r.0 == "a.pdf").collect();
+    assert_eq!(a.len(), 3, "{ids:?}");
+    let other_file = ids.iter().find(|r| r.0 == "b.pdf").unwrap().1;
+    let before = t.export();
+    for (args, expected) in [
+        (vec!["set", &whole, "--merge", &whole], "itself"),
+        (vec!["set", &whole, "--merge", "999"], "no document 999"),
+        (
+            vec!["set", &whole, "--merge", "1", "--split-at", "2"],
+            "cannot be used with",
+        ),
+    ] {
+        let run = t.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(expected), "{args:?}: {run:?}");
+    }
+    let (first, middle, last) = (a[0].1.to_string(), a[1].1.to_string(), a[2].1.to_string());
+    let run = t.run(&["set", &first, "--merge", &other_file.to_string()]);
+    assert!(run.code == 2 && run.stderr.contains("different files"), "{run:?}");
+    let run = t.run(&["set", &first, "--merge", &last]);
+    assert!(
+        run.code == 2 && run.stderr.contains("not next to each other"),
+        "{run:?}"
+    );
+    assert_eq!(t.export(), before, "refused merges change nothing");
+
+    // A wrong split undone: the last piece merges back into the middle one.
+    let run = t.run(&["set", &middle, "--merge", &last]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let spans: Vec<(i64, i64)> = t
+        .export()
+        .iter()
+        .filter(|r| r["source"] == "a.pdf")
+        .map(|r| (r["first_page"].as_i64().unwrap(), r["pages"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(spans, vec![(1, 1), (2, 2)]);
+    let hits = t.run(&["search", "DIET", "--json"]).json();
+    assert_eq!(hits[0]["document_id"].to_string(), middle);
+    assert_eq!(t.run(&["audit", "verify"]).code, 0);
+}
