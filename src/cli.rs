@@ -176,6 +176,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Destroy a record whose retention ran out: the whole file holding document ID (its
+    /// documents, pages and stored original), audited. Without --yes, only says what would go
+    Purge {
+        #[arg(value_name = "ID")]
+        id: i64,
+        #[arg(long)]
+        yes: bool,
+    },
     /// What needs a person, oldest first, and why; `review accept ID` confirms a document
     Review {
         #[command(subcommand)]
@@ -408,6 +416,37 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     report.kept
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Purge { id, yes } => {
+            let archive = Archive::existing(&archive_dir)?;
+            let mut conn = archive.connect()?;
+            let ids = |p: &archive::purge::Purged| {
+                p.document_ids
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if !yes {
+                let plan = archive::purge::plan(&conn, id)?;
+                println!(
+                    "would purge file {} (sha256 {}): documents {}, {} pages and the stored original; nothing changed (add --yes)",
+                    plan.file_id,
+                    plan.sha256,
+                    ids(&plan),
+                    plan.pages
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let purged = archive::purge::purge(&archive, &mut conn, id, &archive::timestamp_now())?;
+            println!(
+                "purged file {} (sha256 {}): documents {}, {} pages and the stored original",
+                purged.file_id,
+                purged.sha256,
+                ids(&purged),
+                purged.pages
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => {

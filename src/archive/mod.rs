@@ -12,6 +12,7 @@ mod integrity;
 mod models;
 mod objects;
 mod patients;
+pub mod purge;
 pub mod review;
 mod query;
 pub mod reindex;

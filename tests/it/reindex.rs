@@ -192,3 +192,42 @@ fn neighbouring_documents_merge_and_others_are_refused() {
     assert_eq!(hits[0]["document_id"].to_string(), middle);
     assert_eq!(t.run(&["audit", "verify"]).code, 0);
 }
+
+#[test]
+fn a_purge_takes_the_whole_file_after_asking_and_is_audited() {
+    let t = TestDir::new();
+    t.put("a.pdf", &text_pdf(&[LETTER, SECOND_PAGE, THIRD_PAGE]));
+    t.put("b.pdf", &text_pdf(&[LETTER.replace("Visit", "Stay").as_str()]));
+    assert_eq!(t.ingest().code, 0);
+    let a = t.export().into_iter().find(|r| r["source"] == "a.pdf").unwrap();
+    let (id, sha) = (a["id"].to_string(), a["sha256"].as_str().unwrap().to_string());
+    let object = t.archive().join("objects").join(&sha[..2]).join(&sha[2..]);
+    assert!(object.is_file());
+
+    let ask = t.run(&["purge", &id]);
+    assert_eq!(ask.code, 0, "{ask:?}");
+    assert!(ask.stdout.contains("nothing changed (add --yes)"), "{ask:?}");
+    assert_eq!(t.export().len(), 2);
+    assert_eq!(t.run(&["purge", "999", "--yes"]).code, 2);
+
+    let run = t.run(&["purge", &id, "--yes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let left = t.export();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["source"], "b.pdf");
+    assert!(!object.exists(), "the original is gone");
+    assert!(
+        t.run(&["search", "DIET", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(t.run(&["verify"]).code, 0, "the archive is consistent without it");
+    assert_eq!(t.run(&["audit", "verify"]).code, 0);
+    let audit = t.run(&["audit", "list", "--json"]).json();
+    assert!(
+        audit.as_array().unwrap().iter().any(|r| r["action"] == "purge"),
+        "{audit}"
+    );
+}
