@@ -23,12 +23,7 @@ fn record(
     new: &str,
     now: &str,
 ) -> anyhow::Result<()> {
-    let user = super::audit::os_user();
-    tx.execute(
-        "INSERT INTO corrections (document_id, at, os_user, field, old_value, new_value)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![document_id, now, user, field, old, new],
-    )?;
+    insert_correction(tx, document_id, field, old, new, now)?;
     // Values may be patient data (an MRN): the audit row names the field only.
     super::audit::append(
         tx,
@@ -37,6 +32,39 @@ fn record(
         serde_json::json!({ "field": field }),
         now,
     )
+}
+
+/// One row of `corrections`: who decided what about a document, and when.
+fn insert_correction(
+    tx: &Connection,
+    document_id: i64,
+    field: &str,
+    old: Option<&str>,
+    new: &str,
+    now: &str,
+) -> anyhow::Result<()> {
+    tx.execute(
+        "INSERT INTO corrections (document_id, at, os_user, field, old_value, new_value)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![document_id, now, super::audit::os_user(), field, old, new],
+    )?;
+    Ok(())
+}
+
+/// A document's file and pages: (file id, first page, number of pages); an unknown id is an
+/// error.
+fn span(tx: &Connection, document_id: i64) -> anyhow::Result<(i64, u32, u32)> {
+    match tx
+        .query_row(
+            "SELECT file_id, first_page, n_pages FROM documents WHERE id = ?1",
+            [document_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+    {
+        Some(found) => Ok(found),
+        None => bail!("no document {document_id}"),
+    }
 }
 
 /// A document's current value of a field (`sql` selects it by id); an unknown id is an error.
@@ -152,17 +180,7 @@ pub fn split_at(
     now: &str,
 ) -> anyhow::Result<(Corrected, i64)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let (file_id, first, n): (i64, u32, u32) = match tx
-        .query_row(
-            "SELECT file_id, first_page, n_pages FROM documents WHERE id = ?1",
-            [document_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?
-    {
-        Some(found) => found,
-        None => bail!("no document {document_id}"),
-    };
+    let (file_id, first, n) = span(&tx, document_id)?;
     if n < 2 {
         bail!("document {document_id} has one page: there is nothing to split");
     }
@@ -198,13 +216,8 @@ pub fn split_at(
         "pages {first}-{} and {split}-{last} (document {new_id})",
         split - 1
     );
-    let user = super::audit::os_user();
     for id in [document_id, new_id] {
-        tx.execute(
-            "INSERT INTO corrections (document_id, at, os_user, field, old_value, new_value)
-             VALUES (?1, ?2, ?3, 'split', ?4, ?5)",
-            params![id, now, user, old, new],
-        )?;
+        insert_correction(&tx, id, "split", Some(&old), &new, now)?;
     }
     super::audit::append(
         &tx,
@@ -226,29 +239,15 @@ pub fn split_at(
 }
 
 /// Merges document `other` into `document_id`: two neighbouring documents of one file become
-/// one (`document_id` keeps its id, type and patient; `other` is removed, its pages and open
-/// questions going with it). A document with corrections of its own is not merged away: those
-/// are a person's decisions about it.
+/// one (`document_id` keeps its id, type and patient; `other` is removed, its pages going to
+/// `document_id`, its open findings dropped and the corrections recorded on it moved over).
 pub fn merge(conn: &mut Connection, document_id: i64, other: i64, now: &str) -> anyhow::Result<Corrected> {
     if document_id == other {
         bail!("a document cannot be merged with itself");
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let span = |id: i64| -> anyhow::Result<(i64, u32, u32)> {
-        match tx
-            .query_row(
-                "SELECT file_id, first_page, n_pages FROM documents WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?
-        {
-            Some(found) => Ok(found),
-            None => bail!("no document {id}"),
-        }
-    };
-    let (file, first, n) = span(document_id)?;
-    let (other_file, other_first, other_n) = span(other)?;
+    let (file, first, n) = span(&tx, document_id)?;
+    let (other_file, other_first, other_n) = span(&tx, other)?;
     if file != other_file {
         bail!(
             "documents {document_id} and {other} come from different files; only neighbouring documents of one file merge"
@@ -281,11 +280,7 @@ pub fn merge(conn: &mut Connection, document_id: i64, other: i64, now: &str) -> 
         other_first + other_n - 1
     );
     let new = format!("pages {new_first}-{new_last}");
-    tx.execute(
-        "INSERT INTO corrections (document_id, at, os_user, field, old_value, new_value)
-         VALUES (?1, ?2, ?3, 'merge', ?4, ?5)",
-        params![document_id, now, super::audit::os_user(), old, new],
-    )?;
+    insert_correction(&tx, document_id, "merge", Some(&old), &new, now)?;
     super::audit::append(
         &tx,
         "correct",
