@@ -27,7 +27,7 @@ use rusqlite::Connection;
 
 pub use integrity::{IntegrityReport, verify_integrity};
 pub use models::write_atomically;
-pub use patients::{ImportReport, IndexLookup, import_csv, patient_count};
+pub use patients::{ImportReport, IndexLookup, import_csv, load_index, patient_count};
 pub use query::{
     DocumentView, ExportRecord, FailureRow, Hit, PageView, PatientJson, SearchQuery, StationStatus, document,
     export, failures, operator_labelled, search, station_status,

@@ -1,6 +1,7 @@
 //! The patient index kept in the archive: imported from the site's CSV (`mrn, last, first,
 //! dob` and optionally `sex` and `aliases`), re-imports update it, and the pipeline reads it
-//! through [`IndexLookup`] to match documents to patients.
+//! through [`IndexLookup`] (or, for re-indexing, [`load_index`] into memory) to match documents
+//! to patients.
 
 use std::io::Read;
 
@@ -10,7 +11,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 
 use super::write::timestamp;
-use crate::identify::{DateReading, IndexPatient, Mrn, PatientIndex, PersonName, normalize_mrn, read_date};
+use crate::identify::{
+    DateReading, IndexPatient, MemoryIndex, Mrn, PatientIndex, PersonName, normalize_mrn, read_date,
+};
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -167,35 +170,47 @@ pub struct IndexLookup<'a> {
     pub conn: &'a Connection,
 }
 
+/// The columns a patient is read from, in [`patient_from`]'s order.
+const PATIENT_COLUMNS: &str = "mrn, last, first, dob, aliases";
+
+/// A patient from a row of `SELECT {PATIENT_COLUMNS}`; `None` for a stored birth date that
+/// does not parse.
+fn patient_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<IndexPatient>> {
+    let (mrn, last, first, dob, aliases): (String, String, String, String, String) =
+        (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
+    let Ok(dob) = dob.parse() else {
+        return Ok(None);
+    };
+    let aliases: Vec<[String; 2]> = serde_json::from_str(&aliases).unwrap_or_default();
+    Ok(Some(IndexPatient {
+        mrn: Mrn::from_normalized(&mrn),
+        name: PersonName { last, first },
+        dob,
+        aliases: aliases
+            .into_iter()
+            .map(|[last, first]| PersonName { last, first })
+            .collect(),
+    }))
+}
+
+/// The whole patient index in memory (for matching many documents from several threads);
+/// `None` when none is loaded.
+pub fn load_index(conn: &Connection) -> anyhow::Result<Option<MemoryIndex>> {
+    let mut stmt = conn.prepare(&format!("SELECT {PATIENT_COLUMNS} FROM patients"))?;
+    let patients = stmt
+        .query_map([], patient_from)?
+        .filter_map(Result::transpose)
+        .collect::<rusqlite::Result<Vec<IndexPatient>>>()?;
+    Ok((!patients.is_empty()).then(|| MemoryIndex::new(patients)))
+}
+
 impl IndexLookup<'_> {
-    fn query(&self, sql: &str, param: &str) -> Vec<IndexPatient> {
+    fn query(&self, column: &str, param: &str) -> Vec<IndexPatient> {
         let result = (|| -> rusqlite::Result<Vec<IndexPatient>> {
-            let mut stmt = self.conn.prepare_cached(sql)?;
-            let rows = stmt.query_map([param], |r| {
-                let aliases: String = r.get(4)?;
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    aliases,
-                ))
-            })?;
-            Ok(rows
-                .filter_map(Result::ok)
-                .filter_map(|(mrn, last, first, dob, aliases)| {
-                    let aliases: Vec<[String; 2]> = serde_json::from_str(&aliases).unwrap_or_default();
-                    Some(IndexPatient {
-                        mrn: Mrn::from_normalized(&mrn),
-                        name: PersonName { last, first },
-                        dob: dob.parse().ok()?,
-                        aliases: aliases
-                            .into_iter()
-                            .map(|[last, first]| PersonName { last, first })
-                            .collect(),
-                    })
-                })
-                .collect())
+            let sql = format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE {column} = ?1");
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map([param], patient_from)?;
+            Ok(rows.filter_map(Result::ok).flatten().collect())
         })();
         result.unwrap_or_default()
     }
@@ -203,18 +218,10 @@ impl IndexLookup<'_> {
 
 impl PatientIndex for IndexLookup<'_> {
     fn by_mrn(&self, mrn: &Mrn) -> Option<IndexPatient> {
-        self.query(
-            "SELECT mrn, last, first, dob, aliases FROM patients WHERE mrn = ?1",
-            mrn.as_str(),
-        )
-        .into_iter()
-        .next()
+        self.query("mrn", mrn.as_str()).into_iter().next()
     }
 
     fn by_dob(&self, dob: NaiveDate) -> Vec<IndexPatient> {
-        self.query(
-            "SELECT mrn, last, first, dob, aliases FROM patients WHERE dob = ?1",
-            &dob.to_string(),
-        )
+        self.query("dob", &dob.to_string())
     }
 }

@@ -6,7 +6,6 @@ use anyhow::bail;
 use rusqlite::{Connection, Transaction, params, params_from_iter};
 
 use super::NewDocument;
-use crate::identify::{IndexPatient, MemoryIndex, Mrn, PersonName};
 
 /// Which documents to re-index; empty = all. Files are re-indexed whole (splitting is per
 /// file), so a selection picks the files holding a selected document.
@@ -189,29 +188,6 @@ pub fn load(conn: &Connection, ids: &[i64]) -> anyhow::Result<Vec<StoredFile>> {
         }
     }
     Ok(files)
-}
-
-/// The whole patient index in memory, for matching many documents from several threads.
-pub fn load_index(conn: &Connection) -> anyhow::Result<Option<MemoryIndex>> {
-    let mut stmt = conn.prepare("SELECT mrn, last, first, dob, aliases FROM patients")?;
-    let mut patients = Vec::new();
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let (mrn, last, first, dob, aliases): (String, String, String, String, String) =
-            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
-        let Ok(dob) = dob.parse() else { continue };
-        let aliases: Vec<[String; 2]> = serde_json::from_str(&aliases).unwrap_or_default();
-        patients.push(IndexPatient {
-            mrn: Mrn::from_normalized(&mrn),
-            name: PersonName { last, first },
-            dob,
-            aliases: aliases
-                .into_iter()
-                .map(|[last, first]| PersonName { last, first })
-                .collect(),
-        });
-    }
-    Ok((!patients.is_empty()).then(|| MemoryIndex::new(patients)))
 }
 
 /// Which of a document's machine values to write.

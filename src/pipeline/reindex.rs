@@ -78,7 +78,7 @@ pub fn reindex(
 ) -> anyhow::Result<Report> {
     let mut conn = archive.connect()?;
     let rules = identify::Rules::from_config(&config.identify)?;
-    let index = stored::load_index(&conn)?;
+    let index = archive::load_index(&conn)?;
     let today = chrono::Local::now().date_naive();
     let run = options.selection.key(false);
     let resumed_after = if options.dry_run {
