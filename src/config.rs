@@ -364,26 +364,33 @@ impl Config {
     }
 
     /// The document-type taxonomy this configuration names (or the built-in one).
-    /// The ids of the taxonomy's types.
+    /// The taxonomy file's text: `doctypes.toml` beside the configuration, or the built-in one.
+    fn taxonomy_text(&self) -> anyhow::Result<std::borrow::Cow<'static, str>> {
+        match &self.doctypes_path {
+            Some(path) => Ok(std::fs::read_to_string(path)
+                .with_context(|| format!("reading taxonomy {}", path.display()))?
+                .into()),
+            None => Ok(crate::classify::taxonomy::DEFAULT_TOML.into()),
+        }
+    }
+
+    /// Where the taxonomy comes from, for error messages.
+    fn taxonomy_origin(&self) -> String {
+        self.doctypes_path.as_ref().map_or_else(
+            || "the built-in taxonomy".to_string(),
+            |p| format!("taxonomy {}", p.display()),
+        )
+    }
+
+    /// The ids of the taxonomy's types, without compiling its matchers.
     pub fn type_ids(&self) -> anyhow::Result<Vec<String>> {
-        let text = match &self.doctypes_path {
-            Some(path) => std::fs::read_to_string(path)
-                .with_context(|| format!("reading taxonomy {}", path.display()))?,
-            None => crate::classify::taxonomy::DEFAULT_TOML.to_string(),
-        };
-        crate::classify::Taxonomy::type_ids(&text)
+        crate::classify::Taxonomy::type_ids(&self.taxonomy_text()?)
+            .with_context(|| format!("in {}", self.taxonomy_origin()))
     }
 
     pub fn taxonomy(&self) -> anyhow::Result<crate::classify::Taxonomy> {
-        match &self.doctypes_path {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading taxonomy {}", path.display()))?;
-                crate::classify::Taxonomy::parse(&text)
-                    .with_context(|| format!("in taxonomy {}", path.display()))
-            }
-            None => Ok(crate::classify::Taxonomy::builtin()),
-        }
+        crate::classify::Taxonomy::parse(&self.taxonomy_text()?)
+            .with_context(|| format!("in {}", self.taxonomy_origin()))
     }
 
     /// Worker threads to run: the configured number, or one per core.
