@@ -3,7 +3,7 @@
 //! values, and where an interrupted run stopped.
 
 use anyhow::bail;
-use rusqlite::{Connection, Transaction, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
 
 use super::NewDocument;
 
@@ -22,9 +22,9 @@ pub struct Selection {
 impl Selection {
     /// A key naming this selection, under which an interrupted run's progress is kept. Not
     /// patient data in clear: the MRN is hashed.
-    pub fn key(&self, ocr: bool) -> String {
+    pub fn key(&self) -> String {
         let text = format!(
-            "type={:?} mrn={:?} since={:?} ids={:?} ocr={ocr}",
+            "type={:?} mrn={:?} since={:?} ids={:?}",
             self.doc_type, self.mrn, self.since, self.ids
         );
         super::audit::text_hash(&text)
@@ -50,32 +50,21 @@ pub fn files(conn: &Connection, selection: &Selection, after: i64) -> anyhow::Re
         values.push(since.clone().into());
     }
     if !selection.ids.is_empty() {
-        let known: i64 = conn.query_row(
-            &format!(
-                "SELECT count(*) FROM documents WHERE id IN ({})",
-                vec!["?"; selection.ids.len()].join(",")
-            ),
-            params_from_iter(&selection.ids),
-            |r| r.get(0),
-        )?;
-        if known as usize != selection.ids.len() {
-            let mut missing = Vec::new();
-            for id in &selection.ids {
-                let exists: bool = conn.query_row(
-                    "SELECT EXISTS(SELECT 1 FROM documents WHERE id = ?1)",
-                    [id],
-                    |r| r.get(0),
-                )?;
-                if !exists {
-                    missing.push(id.to_string());
-                }
-            }
+        let marks = vec!["?"; selection.ids.len()].join(",");
+        let mut stmt = conn.prepare(&format!("SELECT id FROM documents WHERE id IN ({marks})"))?;
+        let known = stmt
+            .query_map(params_from_iter(&selection.ids), |r| r.get(0))?
+            .collect::<rusqlite::Result<std::collections::HashSet<i64>>>()?;
+        let missing: Vec<String> = selection
+            .ids
+            .iter()
+            .filter(|id| !known.contains(id))
+            .map(i64::to_string)
+            .collect();
+        if !missing.is_empty() {
             bail!("no document {}", missing.join(", "));
         }
-        sql.push_str(&format!(
-            " AND d.id IN ({})",
-            vec!["?"; selection.ids.len()].join(",")
-        ));
+        sql.push_str(&format!(" AND d.id IN ({marks})"));
         values.extend(selection.ids.iter().map(|&id| rusqlite::types::Value::from(id)));
     }
     sql.push_str(" ORDER BY d.file_id");
@@ -321,7 +310,6 @@ pub fn corrected(conn: &Connection, ids: &[i64]) -> anyhow::Result<bool> {
 
 /// Where an interrupted run of this selection stopped (the last file done), if one did.
 pub fn progress(conn: &Connection, run: &str) -> anyhow::Result<Option<i64>> {
-    use rusqlite::OptionalExtension;
     Ok(conn
         .query_row(
             "SELECT last_file_id FROM reindex_progress WHERE run = ?1",

@@ -80,7 +80,7 @@ pub fn reindex(
     let rules = identify::Rules::from_config(&config.identify)?;
     let index = archive::load_index(&conn)?;
     let today = chrono::Local::now().date_naive();
-    let run = options.selection.key(false);
+    let run = options.selection.key();
     let resumed_after = if options.dry_run {
         None
     } else {
