@@ -12,7 +12,7 @@ use chartscan::archive::{self, Archive, NewFile};
 use chartscan::classify::{Classifier, Settings};
 use chartscan::config::Config;
 use chartscan::identify;
-use chartscan::model::{MediaType, Origin, PageQuality, PageText, Phi, TextSource};
+use chartscan::model::{MediaType, Origin, PageText, Phi};
 use chartscan::pipeline::{PageInput, TextStages, understand};
 use sha2::{Digest, Sha256};
 
@@ -99,16 +99,7 @@ fn main() -> anyhow::Result<()> {
             size: text.len() as u64,
             bytes: Arc::from(text.as_bytes()),
             media_type: MediaType::Pdf,
-            pages: vec![PageText {
-                page_no: 1,
-                text,
-                source: TextSource::TextLayer,
-                ocr_confidence: None,
-                dpi: None,
-                width: 0,
-                height: 0,
-                quality: PageQuality::default(),
-            }],
+            pages: vec![PageText::text_layer(1, text)],
             documents,
             covers: Vec::new(),
         };

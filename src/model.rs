@@ -125,6 +125,22 @@ pub struct PageText {
     pub quality: PageQuality,
 }
 
+impl PageText {
+    /// A page whose text came from the file's own text layer (a born-digital PDF).
+    pub fn text_layer(page_no: u32, text: String) -> PageText {
+        PageText {
+            page_no,
+            text,
+            source: TextSource::TextLayer,
+            ocr_confidence: None,
+            dpi: None,
+            width: 0,
+            height: 0,
+            quality: PageQuality::default(),
+        }
+    }
+}
+
 /// What page clean-up found and did to a scanned page, and how well it read.
 #[derive(Debug, Clone, Default)]
 pub struct PageQuality {

@@ -375,16 +375,7 @@ fn read_page(context: &Shared<'_>, opened: &decode::Opened, page_idx: usize) -> 
     match opened.page(page_idx)? {
         PageContent::TextLayer(text) => Ok(ReadPage {
             cover: cover::in_text(&text),
-            text: PageText {
-                page_no,
-                text,
-                source: TextSource::TextLayer,
-                ocr_confidence: None,
-                dpi: None,
-                width: 0,
-                height: 0,
-                quality: PageQuality::default(),
-            },
+            text: PageText::text_layer(page_no, text),
             unreadable_barcode: false,
         }),
         PageContent::Bitmap(bitmap) => {

@@ -351,7 +351,7 @@ mod tests {
 
     use super::*;
     use crate::archive::{NewFile, correct};
-    use crate::model::{MediaType, Origin, PageQuality, PageText, Phi, TextSource};
+    use crate::model::{MediaType, Origin, PageText, Phi};
 
     const LETTER: &str = "RIVERBEND COMMUNITY HOSPITAL
 12 Mill Race Rd, Riverbend, NE 68001  Tel (402) 555-0100
@@ -400,16 +400,7 @@ intravenous ceftriaxone and azithromycin. She improved steadily and was discharg
                 size: text.len() as u64,
                 bytes: Arc::from(text.as_bytes()),
                 media_type: MediaType::Pdf,
-                pages: vec![PageText {
-                    page_no: 1,
-                    text: text.clone(),
-                    source: TextSource::TextLayer,
-                    ocr_confidence: None,
-                    dpi: None,
-                    width: 0,
-                    height: 0,
-                    quality: PageQuality::default(),
-                }],
+                pages: vec![PageText::text_layer(1, text.clone())],
                 documents,
                 covers: Vec::new(),
             };
