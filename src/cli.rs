@@ -374,18 +374,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dry_run,
                 batch: pipeline::REINDEX_BATCH,
             };
-            let bar = if std::io::stderr().is_terminal() && !json {
-                ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-            } else {
-                ProgressBar::hidden()
-            };
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:32}] {pos}/{len} files  {per_sec}  ETA {eta}",
-                )
-                .expect("static template")
-                .progress_chars("=> "),
-            );
+            let bar = progress_bar(None, "files", !json);
             let report = pipeline::reindex(&config, &archive, &classifier, &options, &|done, total| {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
@@ -939,6 +928,24 @@ fn ingest(
     })
 }
 
+/// A progress bar counting `unit`s on stderr, drawn only when `wanted` and stderr is a
+/// terminal.
+fn progress_bar(len: Option<u64>, unit: &str, wanted: bool) -> ProgressBar {
+    let bar = if wanted && std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    let template =
+        format!("{{elapsed_precise}} [{{bar:32}}] {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}");
+    bar.set_style(
+        ProgressStyle::with_template(&template)
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
 /// A progress bar in pages (shown only when stderr is a terminal). The total grows as files are
 /// opened; files not opened yet count at the mean pages per file seen so far.
 struct Progress {
@@ -950,18 +957,7 @@ struct Progress {
 
 impl Progress {
     fn new(files_total: usize) -> Self {
-        let bar = if std::io::stderr().is_terminal() {
-            ProgressBar::with_draw_target(Some(files_total as u64), ProgressDrawTarget::stderr())
-        } else {
-            ProgressBar::hidden()
-        };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:32}] {pos}/{len} pages  {per_sec}  ETA {eta}",
-            )
-            .expect("static template")
-            .progress_chars("=> "),
-        );
+        let bar = progress_bar(Some(files_total as u64), "pages", true);
         Progress {
             bar,
             files_total,
