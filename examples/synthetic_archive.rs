@@ -9,11 +9,10 @@
 use std::sync::Arc;
 
 use chartscan::archive::{self, Archive, NewFile};
-use chartscan::classify::{Classifier, Settings};
 use chartscan::config::Config;
 use chartscan::identify;
 use chartscan::model::{MediaType, Origin, PageText, Phi};
-use chartscan::pipeline::{PageInput, TextStages, understand};
+use chartscan::pipeline::{PageInput, TextStages, load_classifier, understand};
 use sha2::{Digest, Sha256};
 
 const LAST: &[&str] = &[
@@ -55,11 +54,8 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let config = Config::load(None)?;
-    let classifier = Classifier::new(
-        config.taxonomy()?,
-        Classifier::default_model()?,
-        Settings::from_config(&config.classify),
-    );
+    let archive = Archive::open(std::path::Path::new(dir))?;
+    let classifier = load_classifier(&config, &archive)?;
     let rules = identify::Rules::from_config(&config.identify)?;
     let stages = TextStages {
         classifier: &classifier,
@@ -67,7 +63,6 @@ fn main() -> anyhow::Result<()> {
         index: None,
         today: chrono::Local::now().date_naive(),
     };
-    let archive = Archive::open(std::path::Path::new(dir))?;
     let mut conn = archive.connect()?;
     conn.pragma_update(None, "synchronous", "OFF")?;
     for i in 0..n {

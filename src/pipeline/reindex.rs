@@ -352,6 +352,7 @@ mod tests {
     use super::*;
     use crate::archive::{NewFile, correct};
     use crate::model::{MediaType, Origin, PageText, Phi};
+    use crate::pipeline::load_classifier;
 
     const LETTER: &str = "RIVERBEND COMMUNITY HOSPITAL
 12 Mill Race Rd, Riverbend, NE 68001  Tel (402) 555-0100
@@ -360,20 +361,12 @@ DISCHARGE SUMMARY
 HOSPITAL COURSE: The patient was admitted with community-acquired pneumonia and treated with
 intravenous ceftriaxone and azithromycin. She improved steadily and was discharged home.";
 
-    fn classifier(config: &Config) -> Classifier {
-        Classifier::new(
-            config.taxonomy().unwrap(),
-            Classifier::default_model().unwrap(),
-            crate::classify::Settings::from_config(&config.classify),
-        )
-    }
-
     /// An archive of `n` one-page files filed under `config`'s rules.
     fn archive_of(n: usize, config: &Config) -> (tempfile::TempDir, Archive) {
         let dir = tempfile::tempdir().unwrap();
         let archive = Archive::open(&dir.path().join("archive")).unwrap();
         let mut conn = archive.connect().unwrap();
-        let classifier = classifier(config);
+        let classifier = load_classifier(config, &archive).unwrap();
         let rules = identify::Rules::from_config(&config.identify).unwrap();
         for i in 0..n {
             let text = format!("{LETTER}\nVisit {i}.");
@@ -439,7 +432,7 @@ intravenous ceftriaxone and azithromycin. She improved steadily and was discharg
         correct::set_type(&mut conn, 1, "consultation", &archive::timestamp_now()).unwrap();
 
         let config = Config::default();
-        let classifier = classifier(&config);
+        let classifier = load_classifier(&config, &archive).unwrap();
         // A dry run reports and writes nothing.
         let dry = reindex(&config, &archive, &classifier, &options(true), &|_, _| {}).unwrap();
         assert_eq!((dry.files, dry.patient_changes, dry.kept), (3, 3, 1));
@@ -488,7 +481,7 @@ intravenous ceftriaxone and azithromycin. She improved steadily and was discharg
     fn a_selection_picks_files_and_unknown_ids_are_refused() {
         let (_dir, archive) = archive_of(3, &Config::default());
         let config = Config::default();
-        let classifier = classifier(&config);
+        let classifier = load_classifier(&config, &archive).unwrap();
         let mut only = options(true);
         only.selection.ids = vec![2];
         assert_eq!(
