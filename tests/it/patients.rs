@@ -3,7 +3,7 @@
 
 use crate::harness::{TestDir, text_pdf};
 
-const FIRST_A: &str = "RIVERBEND COMMUNITY HOSPITAL
+pub(crate) const FIRST_A: &str = "RIVERBEND COMMUNITY HOSPITAL
 12 Mill Race Rd, Riverbend, NE 68001  Tel (402) 555-0100
 PATIENT: WALSH, PETRA    MRN: 448-213    DOB: 03/14/1958
 Admit Date: 09/02/2026

@@ -1,15 +1,9 @@
-//! `chartscan reindex` from the command line: a patient index loaded after filing matches the
-//! orphans on re-indexing, a dry run changes nothing, and bad selections are clear errors.
+//! Living in the archive from the command line: `reindex` (a patient index loaded after filing
+//! matches the orphans, a dry run changes nothing, bad selections are clear errors), an
+//! operator's `set --split-at` and `--merge`, and `purge`.
 
 use crate::harness::{TestDir, text_pdf};
-
-const LETTER: &str = "RIVERBEND COMMUNITY HOSPITAL
-12 Mill Race Rd, Riverbend, NE 68001  Tel (402) 555-0100
-PATIENT: WALSH, PETRA    MRN: 448-213    DOB: 03/14/1958
-Admit Date: 09/02/2026
-DISCHARGE SUMMARY
-HOSPITAL COURSE: The patient was admitted with community-acquired pneumonia and treated with
-intravenous ceftriaxone and azithromycin. She improved steadily and was discharged home.";
+use crate::patients::FIRST_A as LETTER;
 
 #[test]
 fn an_index_loaded_later_matches_on_reindex_and_a_dry_run_changes_nothing() {
