@@ -5,7 +5,7 @@
 use anyhow::bail;
 use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
 
-use super::NewDocument;
+use super::{NewDocument, PatientRecord};
 
 /// Which documents to re-index; empty = all. Files are re-indexed whole (splitting is per
 /// file), so a selection picks the files holding a selected document.
@@ -99,6 +99,18 @@ pub struct StoredPatient {
     pub first: Option<String>,
     pub dob: Option<String>,
     pub index_match: Option<String>,
+}
+
+impl From<&PatientRecord> for StoredPatient {
+    fn from(p: &PatientRecord) -> StoredPatient {
+        StoredPatient {
+            mrn: p.mrn.clone(),
+            last: p.last.clone(),
+            first: p.first.clone(),
+            dob: p.dob.clone(),
+            index_match: p.index_match.clone(),
+        }
+    }
 }
 
 impl std::fmt::Debug for StoredPatient {

@@ -154,11 +154,6 @@ fn plan(
         index: index.map(|i| i as &dyn PatientIndex),
         today,
     };
-    let covers: Vec<(u32, Option<CoverSheet>)> = file
-        .covers
-        .iter()
-        .map(|(page_no, payload)| (*page_no, CoverSheet::parse(payload)))
-        .collect();
     let mut pages: Vec<PageInput<'_>> = file
         .pages
         .iter()
@@ -168,10 +163,10 @@ fn plan(
             cover: None,
             unreadable_barcode: false,
         })
-        .chain(covers.iter().map(|(page_no, cover)| PageInput {
+        .chain(file.covers.iter().map(|(page_no, payload)| PageInput {
             page_no: *page_no,
             text: "",
-            cover: cover.clone(),
+            cover: CoverSheet::parse(payload),
             unreadable_barcode: false,
         }))
         .collect();
@@ -278,17 +273,8 @@ fn apply(
                     }
                 }
                 let keep_patient = old.patient_by_operator || old.reviewed;
-                let p = &new.patient;
-                let new_patient = stored::StoredPatient {
-                    mrn: p.mrn.clone(),
-                    last: p.last.clone(),
-                    first: p.first.clone(),
-                    dob: p.dob.clone(),
-                    index_match: p.index_match.clone(),
-                };
+                let new_patient = stored::StoredPatient::from(&new.patient);
                 if new_patient != old.patient {
-                    let mrn = |m: &Option<String>| m.clone().unwrap_or_else(|| "-".into());
-                    let matched = |m: &Option<String>| m.as_deref().is_some_and(|m| m != "orphan");
                     if keep_patient {
                         report.kept += 1;
                         note(
@@ -298,34 +284,18 @@ fn apply(
                     } else {
                         report.patient_changes += 1;
                         changed = true;
-                        let how = match (&old.patient.index_match, &new_patient.index_match) {
-                            (a, b) if a == b => String::new(),
-                            (a, b) => format!(
-                                " (index: {} -> {})",
-                                a.as_deref().unwrap_or("none"),
-                                b.as_deref().unwrap_or("none")
-                            ),
-                        };
+                        let matched = |m: &Option<String>| m.as_deref().is_some_and(|m| m != "orphan");
                         if !matched(&old.patient.index_match) && matched(&new_patient.index_match) {
                             report.newly_matched += 1;
                         }
-                        let (a, b) = (&old.patient, &new_patient);
-                        let mut fields = Vec::new();
-                        if a.mrn != b.mrn {
-                            fields.push(format!("MRN {} -> {}", mrn(&a.mrn), mrn(&b.mrn)));
-                        }
-                        if (&a.last, &a.first) != (&b.last, &b.first) {
-                            fields.push("name".to_string());
-                        }
-                        if a.dob != b.dob {
-                            fields.push("date of birth".to_string());
-                        }
-                        let fields = if fields.is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {}", fields.join(", "))
-                        };
-                        note(Some(old.id), format!("document {}: patient{fields}{how}", old.id));
+                        note(
+                            Some(old.id),
+                            format!(
+                                "document {}: patient{}",
+                                old.id,
+                                patient_change(&old.patient, &new_patient)
+                            ),
+                        );
                     }
                 }
                 if !dry_run {
@@ -342,6 +312,37 @@ fn apply(
         }
     }
     Ok(())
+}
+
+/// What changed of a patient, for the operator: the MRN with its values, the name and birth
+/// date only by name (`: MRN - -> 448213, name (index: none -> mrn)`).
+fn patient_change(a: &stored::StoredPatient, b: &stored::StoredPatient) -> String {
+    let mrn = |m: &Option<String>| m.clone().unwrap_or_else(|| "-".into());
+    let mut fields = Vec::new();
+    if a.mrn != b.mrn {
+        fields.push(format!("MRN {} -> {}", mrn(&a.mrn), mrn(&b.mrn)));
+    }
+    if (&a.last, &a.first) != (&b.last, &b.first) {
+        fields.push("name".to_string());
+    }
+    if a.dob != b.dob {
+        fields.push("date of birth".to_string());
+    }
+    let fields = if fields.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", fields.join(", "))
+    };
+    let how = if a.index_match == b.index_match {
+        String::new()
+    } else {
+        format!(
+            " (index: {} -> {})",
+            a.index_match.as_deref().unwrap_or("none"),
+            b.index_match.as_deref().unwrap_or("none")
+        )
+    };
+    format!("{fields}{how}")
 }
 
 #[cfg(test)]
