@@ -201,6 +201,13 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command may run OCR (and so must start with Tesseract single-threaded).
+    pub fn runs_ocr(&self) -> bool {
+        matches!(self, Command::Ingest { .. } | Command::Watch { .. })
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ReviewAction {
     /// Confirm the machine's values of a document (its type becomes training data) and take it

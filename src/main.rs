@@ -1,4 +1,4 @@
-//! The `chartscan` binary: make sure OCR runs single-threaded, parse the command line, set up
+//! The `chartscan` binary: parse the command line, make sure OCR runs single-threaded, set up
 //! logging, run, and turn the result into an exit code (0 all filed, 1 some failed, 2 could not
 //! run at all).
 
@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    restart_with_single_threaded_ocr();
-    quiet_panics();
     let cli = chartscan::cli::Cli::parse();
+    if cli.command.runs_ocr() {
+        restart_with_single_threaded_ocr();
+    }
+    quiet_panics();
     init_logging();
     match chartscan::cli::run(cli) {
         Ok(code) => code,
@@ -26,7 +28,7 @@ fn main() -> ExitCode {
 /// commands that run OCR pay for the second start (~20 ms); `search` and `show` do not.
 fn restart_with_single_threaded_ocr() {
     use std::os::unix::process::CommandExt;
-    if std::env::var_os("OMP_THREAD_LIMIT").is_some_and(|v| v == "1") || !runs_ocr() {
+    if std::env::var_os("OMP_THREAD_LIMIT").is_some_and(|v| v == "1") {
         return;
     }
     let Ok(exe) = std::env::current_exe() else {
@@ -40,20 +42,6 @@ fn restart_with_single_threaded_ocr() {
         .env("OMP_THREAD_LIMIT", "1")
         .exec();
     eprintln!("chartscan: warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); OCR may be slow");
-}
-
-/// Whether the subcommand may run OCR: the first argument that is not a global option or its
-/// value names it.
-fn runs_ocr() -> bool {
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--config" || arg == "--archive" {
-            args.next();
-        } else if !arg.starts_with('-') {
-            return matches!(arg.as_str(), "ingest" | "watch");
-        }
-    }
-    false
 }
 
 /// A panic is a bug; its message may quote page text or a file name (patient data), so only
