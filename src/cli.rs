@@ -170,6 +170,10 @@ pub enum Command {
         /// Only the files holding these documents (comma-separated ids)
         #[arg(long, value_name = "ID,...", value_delimiter = ',')]
         ids: Vec<i64>,
+        /// Read every page again from the stored originals (clean-up and OCR, as ingest does)
+        /// before the text stages; slow, for when OCR or page clean-up changed
+        #[arg(long)]
+        ocr: bool,
         /// Show what would change; change nothing
         #[arg(long)]
         dry_run: bool,
@@ -204,7 +208,10 @@ pub enum Command {
 impl Command {
     /// Whether the command may run OCR (and so must start with Tesseract single-threaded).
     pub fn runs_ocr(&self) -> bool {
-        matches!(self, Command::Ingest { .. } | Command::Watch { .. })
+        matches!(
+            self,
+            Command::Ingest { .. } | Command::Watch { .. } | Command::Reindex { ocr: true, .. }
+        )
     }
 }
 
@@ -355,6 +362,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             mrn,
             since,
             ids,
+            ocr,
             dry_run,
             json,
         } => {
@@ -379,13 +387,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ids,
                 },
                 dry_run,
-                batch: pipeline::REINDEX_BATCH,
+                // Reading pages again is slow: commit (and so resume) every few files.
+                batch: if ocr {
+                    4 * config.jobs()
+                } else {
+                    pipeline::REINDEX_BATCH
+                },
             };
+            let workers = ocr.then(|| Workers::start(&config, config.jobs())).transpose()?;
             let bar = progress_bar(None, "files", !json);
-            let report = pipeline::reindex(&config, &archive, &classifier, &options, &|done, total| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            })?;
+            let report = pipeline::reindex(
+                &config,
+                &archive,
+                &classifier,
+                &options,
+                workers.as_ref(),
+                &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                },
+            )?;
             bar.finish_and_clear();
             if json {
                 print_json(&report)?;
@@ -411,8 +432,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     report.resplit_files,
                     report.kept
                 );
+                if ocr {
+                    println!(
+                        "{} pages read again, {} read differently; {} files whose original could not be read",
+                        report.pages_read, report.pages_changed, report.unreadable
+                    );
+                }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if report.unreadable > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Purge { id, yes } => {
             let archive = Archive::existing(&archive_dir)?;

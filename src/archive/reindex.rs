@@ -6,6 +6,7 @@ use anyhow::bail;
 use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
 
 use super::{NewDocument, PatientRecord};
+use crate::model::PageText;
 
 /// Which documents to re-index; empty = all. Files are re-indexed whole (splitting is per
 /// file), so a selection picks the files holding a selected document.
@@ -20,11 +21,12 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// A key naming this selection, under which an interrupted run's progress is kept. Not
-    /// patient data in clear: the MRN is hashed.
-    pub fn key(&self) -> String {
+    /// A key naming a run over this selection (reading stored text, or `ocr` the originals),
+    /// under which an interrupted run's progress is kept. Not patient data in clear: the MRN is
+    /// hashed.
+    pub fn key(&self, ocr: bool) -> String {
         let text = format!(
-            "type={:?} mrn={:?} since={:?} ids={:?}",
+            "type={:?} mrn={:?} since={:?} ids={:?} ocr={ocr}",
             self.doc_type, self.mrn, self.since, self.ids
         );
         super::audit::text_hash(&text)
@@ -124,12 +126,14 @@ impl std::fmt::Debug for StoredPatient {
 #[derive(Debug, Clone)]
 pub struct StoredFile {
     pub id: i64,
+    /// Of the stored original.
+    pub sha256: String,
     pub pages: Vec<(u32, String)>,
     pub covers: Vec<(u32, String)>,
     pub documents: Vec<StoredDocument>,
 }
 
-/// Loads the files `ids` (ascending) with three range queries.
+/// Loads the files `ids` (ascending) with four range queries.
 pub fn load(conn: &Connection, ids: &[i64]) -> anyhow::Result<Vec<StoredFile>> {
     let (Some(&low), Some(&high)) = (ids.first(), ids.last()) else {
         return Ok(Vec::new());
@@ -138,12 +142,20 @@ pub fn load(conn: &Connection, ids: &[i64]) -> anyhow::Result<Vec<StoredFile>> {
         .iter()
         .map(|&id| StoredFile {
             id,
+            sha256: String::new(),
             pages: Vec::new(),
             covers: Vec::new(),
             documents: Vec::new(),
         })
         .collect();
     let slot = |file_id: i64| ids.binary_search(&file_id).ok();
+    let mut stmt = conn.prepare_cached("SELECT id, sha256 FROM files WHERE id BETWEEN ?1 AND ?2")?;
+    let mut rows = stmt.query([low, high])?;
+    while let Some(row) = rows.next()? {
+        if let Some(i) = slot(row.get(0)?) {
+            files[i].sha256 = row.get(1)?;
+        }
+    }
     let mut stmt = conn.prepare_cached(
         "SELECT file_id, page_no, text FROM pages WHERE file_id BETWEEN ?1 AND ?2 ORDER BY file_id, page_no",
     )?;
@@ -306,6 +318,35 @@ pub fn resplit(
         tx.execute("DELETE FROM documents WHERE id = ?1", [surplus.id])?;
     }
     Ok(ids)
+}
+
+/// Replaces the stored pages and cover sheets of file `file_id` with ones read again from its
+/// original; each page goes to the document (id, first page, pages) whose span holds it.
+pub fn replace_pages(
+    tx: &Transaction<'_>,
+    file_id: i64,
+    pages: &[PageText],
+    covers: &[(u32, String)],
+    documents: &[(i64, u32, u32)],
+) -> anyhow::Result<()> {
+    tx.execute("DELETE FROM pages WHERE file_id = ?1", [file_id])?;
+    tx.execute("DELETE FROM cover_sheets WHERE file_id = ?1", [file_id])?;
+    for page in pages {
+        let Some(&(document_id, _, _)) = documents
+            .iter()
+            .find(|&&(_, first, n)| (first..first + n).contains(&page.page_no))
+        else {
+            bail!("file {file_id}: page {} belongs to no document", page.page_no);
+        };
+        super::write::insert_page(tx, file_id, document_id, page)?;
+    }
+    for (page_no, payload) in covers {
+        tx.execute(
+            "INSERT INTO cover_sheets (file_id, page_no, payload) VALUES (?1, ?2, ?3)",
+            params![file_id, page_no, payload],
+        )?;
+    }
+    Ok(())
 }
 
 /// Whether any document of these has a correction on record (a person decided something).

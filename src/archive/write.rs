@@ -157,36 +157,8 @@ pub fn file(
         }
         document_ids.push(document_id);
     }
-    {
-        let mut insert_page = tx.prepare(
-            "INSERT INTO pages (file_id, document_id, page_no, text, text_source, ocr_confidence, dpi, width, height,
-                                rotation, skew, dpi_estimated, normalized, blank, low_confidence_share,
-                                needs_rescan, words, preprocess_ms, ocr_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-        )?;
-        for (page, document_idx) in new.pages.iter().zip(&page_documents) {
-            insert_page.execute(params![
-                file_id,
-                document_ids[*document_idx],
-                page.page_no,
-                page.text,
-                page.source.as_str(),
-                page.ocr_confidence.map(f64::from),
-                page.dpi,
-                page.width,
-                page.height,
-                page.quality.rotation,
-                page.quality.skew.map(f64::from),
-                page.quality.dpi_estimated,
-                page.quality.normalized,
-                page.quality.blank,
-                page.quality.low_confidence_share.map(f64::from),
-                page.quality.needs_rescan,
-                words_json(&page.quality.words),
-                page.quality.preprocess_ms.map(f64::from),
-                page.quality.ocr_ms.map(f64::from),
-            ])?;
-        }
+    for (page, document_idx) in new.pages.iter().zip(&page_documents) {
+        insert_page(&tx, file_id, document_ids[*document_idx], page)?;
     }
     for (page_no, payload) in &new.covers {
         tx.execute(
@@ -202,6 +174,44 @@ pub fn file(
         file_id,
         document_ids,
     })
+}
+
+/// Stores one page of file `file_id`, in document `document_id`, with what clean-up and OCR
+/// found (its words as JSON).
+pub(super) fn insert_page(
+    conn: &Connection,
+    file_id: i64,
+    document_id: i64,
+    page: &PageText,
+) -> anyhow::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO pages (file_id, document_id, page_no, text, text_source, ocr_confidence, dpi, width, height,
+                            rotation, skew, dpi_estimated, normalized, blank, low_confidence_share,
+                            needs_rescan, words, preprocess_ms, ocr_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    )?
+    .execute(params![
+        file_id,
+        document_id,
+        page.page_no,
+        page.text,
+        page.source.as_str(),
+        page.ocr_confidence.map(f64::from),
+        page.dpi,
+        page.width,
+        page.height,
+        page.quality.rotation,
+        page.quality.skew.map(f64::from),
+        page.quality.dpi_estimated,
+        page.quality.normalized,
+        page.quality.blank,
+        page.quality.low_confidence_share.map(f64::from),
+        page.quality.needs_rescan,
+        words_json(&page.quality.words),
+        page.quality.preprocess_ms.map(f64::from),
+        page.quality.ocr_ms.map(f64::from),
+    ])?;
+    Ok(())
 }
 
 /// What the archive committed for one daemon claim.

@@ -308,7 +308,7 @@ fn process(context: &Shared<'_>, job: &Job) -> Processed {
     let pages = (0..n_pages)
         .into_par_iter()
         .map(|page_idx| {
-            let page = read_page(context, &opened, page_idx);
+            let page = read_page(context.config, context.workers, &opened, page_idx);
             (context.observer)(Event::PageDone);
             page
         })
@@ -317,15 +317,7 @@ fn process(context: &Shared<'_>, job: &Job) -> Processed {
         Ok(pages) => pages,
         Err(failure) => return Processed::Failed { identity, failure },
     };
-    let inputs: Vec<PageInput<'_>> = pages
-        .iter()
-        .map(|p| PageInput {
-            page_no: p.text.page_no,
-            text: &p.text.text,
-            cover: p.cover.clone(),
-            unreadable_barcode: p.unreadable_barcode,
-        })
-        .collect();
+    let inputs: Vec<PageInput<'_>> = pages.iter().map(ReadPage::input).collect();
     let understood = {
         let conn = context.lookup.lock().unwrap_or_else(PoisonError::into_inner);
         let index = IndexLookup { conn: &conn };
@@ -364,13 +356,30 @@ struct ReadPage {
     unreadable_barcode: bool,
 }
 
+impl ReadPage {
+    /// The page as the text stages take it.
+    fn input(&self) -> PageInput<'_> {
+        PageInput {
+            page_no: self.text.page_no,
+            text: &self.text.text,
+            cover: self.cover.clone(),
+            unreadable_barcode: self.unreadable_barcode,
+        }
+    }
+}
+
 /// A page with fewer words than this is looked at closely for a cover-sheet barcode.
 const FEW_WORDS: usize = 40;
 
 /// Decodes one page and reads its text, noticing cover sheets: a page with few words after OCR
 /// (a cover sheet has a barcode and a few lines) is searched thoroughly for a barcode (~150 ms);
 /// pages of text pay nothing.
-fn read_page(context: &Shared<'_>, opened: &decode::Opened, page_idx: usize) -> Result<ReadPage, Failure> {
+fn read_page(
+    config: &Config,
+    workers: &Workers,
+    opened: &decode::Opened,
+    page_idx: usize,
+) -> Result<ReadPage, Failure> {
     let page_no = page_idx as u32 + 1;
     match opened.page(page_idx)? {
         PageContent::TextLayer(text) => Ok(ReadPage {
@@ -379,9 +388,9 @@ fn read_page(context: &Shared<'_>, opened: &decode::Opened, page_idx: usize) -> 
             unreadable_barcode: false,
         }),
         PageContent::Bitmap(bitmap) => {
-            let settings = &context.config.preprocess;
+            let settings = &config.preprocess;
             let started = Instant::now();
-            let prepared = context.workers.with_engine(|engine| {
+            let prepared = workers.with_engine(|engine| {
                 preprocess::prepare(bitmap.image, bitmap.dpi, settings, &mut |image, dpi| {
                     engine.orientation(image, dpi)
                 })
@@ -415,8 +424,7 @@ fn read_page(context: &Shared<'_>, opened: &decode::Opened, page_idx: usize) -> 
                 });
             }
             let started = Instant::now();
-            let output = context
-                .workers
+            let output = workers
                 .with_engine(|engine| engine.recognize(&prepared.image, prepared.dpi))
                 .map_err(|e| e.context(format!("page {page_no}")))?;
             quality.ocr_ms = Some(started.elapsed().as_secs_f32() * 1000.0);

@@ -13,13 +13,20 @@ use rayon::prelude::*;
 use rusqlite::TransactionBehavior;
 use serde::Serialize;
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
 use super::documents::{PageInput, TextStages, understand};
+use super::{ReadPage, Workers, read_page};
 use crate::archive::reindex::{self as stored, Keep, Selection, StoredDocument, StoredFile};
 use crate::archive::{self, Archive, NewDocument, audit};
 use crate::classify::Classifier;
 use crate::config::Config;
 use crate::cover::CoverSheet;
-use crate::identify::{self, MemoryIndex, PatientIndex};
+use crate::decode::{self, Limits};
+use crate::identify::{self, PatientIndex};
+use crate::intake;
+use crate::model::{ErrorKind, Failure, PageText, Stage};
 
 /// Files per batch (and per transaction) unless told otherwise.
 pub const BATCH: usize = 500;
@@ -46,6 +53,11 @@ pub struct Report {
     pub resplit_files: usize,
     /// Values left alone because a person decided them, though the machine now says otherwise.
     pub kept: usize,
+    /// Pages read again from the stored originals (`--ocr`), and how many now read differently.
+    pub pages_read: usize,
+    pub pages_changed: usize,
+    /// Files whose stored original could not be read again (`--ocr`); left as they were.
+    pub unreadable: usize,
     /// The run resumed an interrupted one after this file id.
     pub resumed_after: Option<i64>,
     pub dry_run: bool,
@@ -68,19 +80,31 @@ enum Plan {
     Resplit(Vec<NewDocument>),
 }
 
-/// Re-indexes the selected files; `progress(done, total)` is called after each batch.
+/// A file read again from its stored original (`--ocr`).
+struct Reread {
+    /// Its content pages.
+    pages: Vec<PageText>,
+    /// The cover sheets among its pages (page number, payload).
+    covers: Vec<(u32, String)>,
+}
+
+/// Re-indexes the selected files; `progress(done, total)` is called after each batch. With
+/// `ocr` (the worker pool and its engines), every page is first read again from the stored
+/// original, as ingest reads it, and the stored pages are replaced.
 pub fn reindex(
     config: &Config,
     archive: &Archive,
     classifier: &Classifier,
     options: &Options,
+    ocr: Option<&Workers>,
     progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<Report> {
     let mut conn = archive.connect()?;
     let rules = identify::Rules::from_config(&config.identify)?;
     let index = archive::load_index(&conn)?;
     let today = chrono::Local::now().date_naive();
-    let run = options.selection.key();
+    let limits = Limits::from_config(config);
+    let run = options.selection.key(ocr.is_some());
     let resumed_after = if options.dry_run {
         None
     } else {
@@ -95,10 +119,37 @@ pub fn reindex(
     let total = file_ids.len();
     for batch in file_ids.chunks(options.batch.max(1)) {
         let files = stored::load(&conn, batch)?;
-        let plans: Vec<Plan> = files
-            .par_iter()
-            .map(|file| plan(classifier, &rules, index.as_ref(), today, file))
-            .collect();
+        let replan = |file: &StoredFile, pages: &[PageInput<'_>]| {
+            let stages = TextStages {
+                classifier,
+                rules: &rules,
+                index: index.as_ref().map(|i| i as &dyn PatientIndex),
+                today,
+            };
+            plan(&stages, file, pages)
+        };
+        let work: Vec<Result<(Plan, Option<Reread>), Failure>> = match ocr {
+            None => files
+                .par_iter()
+                .map(|file| Ok((replan(file, &stored_inputs(file)).0, None)))
+                .collect(),
+            Some(workers) => workers.pool.install(|| {
+                files
+                    .par_iter()
+                    .map(|file| {
+                        let read = reread_guarded(config, workers, archive, &limits, file)?;
+                        let inputs: Vec<PageInput<'_>> = read.iter().map(ReadPage::input).collect();
+                        let (plan, covers) = replan(file, &inputs);
+                        let pages = read
+                            .into_iter()
+                            .filter(|p| p.cover.is_none())
+                            .map(|p| p.text)
+                            .collect();
+                        Ok((plan, Some(Reread { pages, covers })))
+                    })
+                    .collect()
+            }),
+        };
         let now = archive::timestamp_now();
         let behavior = if options.dry_run {
             TransactionBehavior::Deferred
@@ -107,24 +158,58 @@ pub fn reindex(
         };
         let tx = conn.transaction_with_behavior(behavior)?;
         let mut changed_ids = Vec::new();
-        for (file, plan) in files.iter().zip(plans) {
+        for (file, work) in files.iter().zip(work) {
             report.files += 1;
-            apply(
-                &tx,
-                file,
-                plan,
-                options.dry_run,
-                &now,
-                &mut report,
-                &mut changed_ids,
-            )?;
+            match work {
+                Ok((plan, reread)) => {
+                    if let Some(reread) = &reread
+                        && roles_changed(file, reread)
+                        && decided(&tx, file)?
+                    {
+                        report.kept += 1;
+                        report.changes.push(Change {
+                            file_id: file.id,
+                            document_id: None,
+                            what: format!(
+                                "file {}: left as it was: read again, its cover sheets are other pages, but a person decided values of its documents",
+                                file.id
+                            ),
+                        });
+                        continue;
+                    }
+                    let spans = apply(
+                        &tx,
+                        file,
+                        plan,
+                        options.dry_run,
+                        &now,
+                        &mut report,
+                        &mut changed_ids,
+                    )?;
+                    if let Some(reread) = reread {
+                        store_reread(&tx, file, &reread, &spans, options.dry_run, &mut report)?;
+                    }
+                }
+                Err(failure) => {
+                    report.unreadable += 1;
+                    report.changes.push(Change {
+                        file_id: file.id,
+                        document_id: None,
+                        what: format!("file {}: left as it was: {failure}", file.id),
+                    });
+                }
+            }
         }
         if options.dry_run {
             tx.rollback()?;
         } else {
             let last = *batch.last().expect("chunks are never empty");
             stored::save_progress(&tx, &run, last, &now)?;
-            let detail = serde_json::json!({"files": batch.len(), "changed_documents": changed_ids.len()});
+            let detail = serde_json::json!({
+                "files": batch.len(),
+                "changed_documents": changed_ids.len(),
+                "ocr": ocr.is_some(),
+            });
             audit::append(&tx, "reindex", &changed_ids, detail, &now)?;
             tx.commit()?;
         }
@@ -132,7 +217,7 @@ pub fn reindex(
     }
     if options.dry_run {
         let ids: Vec<i64> = report.changes.iter().filter_map(|c| c.document_id).collect();
-        let detail = serde_json::json!({"files": report.files, "dry_run": true});
+        let detail = serde_json::json!({"files": report.files, "dry_run": true, "ocr": ocr.is_some()});
         audit::record(&mut conn, "reindex", &ids, detail)?;
     } else {
         stored::clear_progress(&conn, &run)?;
@@ -140,20 +225,8 @@ pub fn reindex(
     Ok(report)
 }
 
-/// Understands a stored file again and compares the split with the stored one.
-fn plan(
-    classifier: &Classifier,
-    rules: &identify::Rules,
-    index: Option<&MemoryIndex>,
-    today: chrono::NaiveDate,
-    file: &StoredFile,
-) -> Plan {
-    let stages = TextStages {
-        classifier,
-        rules,
-        index: index.map(|i| i as &dyn PatientIndex),
-        today,
-    };
+/// The stored pages and cover sheets of a file, in page order, as the text stages take them.
+fn stored_inputs(file: &StoredFile) -> Vec<PageInput<'_>> {
     let mut pages: Vec<PageInput<'_>> = file
         .pages
         .iter()
@@ -171,17 +244,58 @@ fn plan(
         }))
         .collect();
     pages.sort_by_key(|p| p.page_no);
-    let new = understand(&stages, &pages).documents;
+    pages
+}
+
+/// Reads every page of a file again from its stored original, checking first that the
+/// original is the one filed. A panic inside is this file's failure, as in ingest.
+fn reread_guarded(
+    config: &Config,
+    workers: &Workers,
+    archive: &Archive,
+    limits: &Limits,
+    file: &StoredFile,
+) -> Result<Vec<ReadPage>, Failure> {
+    let reread = || -> Result<Vec<ReadPage>, Failure> {
+        let unreadable = |why: String| Failure::new(Stage::Read, ErrorKind::Unreadable, why);
+        let bytes = std::fs::read(archive.object_path(&file.sha256))
+            .map_err(|e| unreadable(format!("its stored original cannot be read ({})", e.kind())))?;
+        if intake::sha256_hex(&bytes) != file.sha256 {
+            return Err(unreadable(
+                "its stored original does not match its recorded SHA-256 (see `chartscan verify`)".into(),
+            ));
+        }
+        let opened = decode::open(Arc::from(bytes), limits)?;
+        (0..opened.n_pages())
+            .into_par_iter()
+            .map(|page_idx| read_page(config, workers, &opened, page_idx))
+            .collect()
+    };
+    catch_unwind(AssertUnwindSafe(reread)).unwrap_or_else(|_| {
+        Err(Failure::new(
+            Stage::Decode,
+            ErrorKind::Corrupt,
+            "internal error while reading it again (a bug in chartscan)",
+        ))
+    })
+}
+
+/// Understands a file's pages again and compares the split with the stored one; also gives the
+/// cover sheets found.
+fn plan(stages: &TextStages<'_>, file: &StoredFile, pages: &[PageInput<'_>]) -> (Plan, Vec<(u32, String)>) {
+    let understood = understand(stages, pages);
+    let new = understood.documents;
     let same_split = new.len() == file.documents.len()
         && new
             .iter()
             .zip(&file.documents)
             .all(|(n, o)| n.span.first_page == o.first_page && n.span.n_pages == o.n_pages);
-    if same_split {
+    let plan = if same_split {
         Plan::Same(file.documents.iter().cloned().zip(new).collect())
     } else {
         Plan::Resplit(new)
-    }
+    };
+    (plan, understood.covers)
 }
 
 fn apply(
@@ -192,7 +306,12 @@ fn apply(
     now: &str,
     report: &mut Report,
     changed_ids: &mut Vec<i64>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<DocumentSpan>> {
+    let stored_spans: Vec<DocumentSpan> = file
+        .documents
+        .iter()
+        .map(|d| (d.id, d.first_page, d.n_pages))
+        .collect();
     let mut note = |document_id: Option<i64>, what: String| {
         report.changes.push(Change {
             file_id: file.id,
@@ -202,12 +321,7 @@ fn apply(
     };
     match plan {
         Plan::Resplit(new) => {
-            let old_ids: Vec<i64> = file.documents.iter().map(|d| d.id).collect();
-            let decided = file
-                .documents
-                .iter()
-                .any(|d| d.type_by_operator || d.patient_by_operator || d.reviewed)
-                || stored::corrected(tx, &old_ids)?;
+            let decided = decided(tx, file)?;
             let spans = |spans: Vec<(u32, u32)>| {
                 spans
                     .iter()
@@ -233,17 +347,23 @@ fn apply(
                         file.id
                     ),
                 );
-                return Ok(());
+                return Ok(stored_spans);
             }
             report.resplit_files += 1;
             note(
                 None,
                 format!("file {}: split again: pages {old_spans} -> {new_spans}", file.id),
             );
-            if !dry_run {
-                let ids = stored::resplit(tx, file.id, &file.documents, &new, now)?;
-                changed_ids.extend(ids);
+            if dry_run {
+                return Ok(stored_spans);
             }
+            let ids = stored::resplit(tx, file.id, &file.documents, &new, now)?;
+            changed_ids.extend(&ids);
+            Ok(ids
+                .into_iter()
+                .zip(&new)
+                .map(|(id, d)| (id, d.span.first_page, d.span.n_pages))
+                .collect())
         }
         Plan::Same(pairs) => {
             for (old, new) in pairs {
@@ -309,7 +429,66 @@ fn apply(
                     changed_ids.push(old.id);
                 }
             }
+            Ok(stored_spans)
         }
+    }
+}
+
+/// A document's place in its file: (id, first page, pages).
+type DocumentSpan = (i64, u32, u32);
+
+/// Whether a person decided anything about the documents of a file (a correction, a value set,
+/// a review).
+fn decided(tx: &rusqlite::Transaction<'_>, file: &StoredFile) -> anyhow::Result<bool> {
+    if file
+        .documents
+        .iter()
+        .any(|d| d.type_by_operator || d.patient_by_operator || d.reviewed)
+    {
+        return Ok(true);
+    }
+    let ids: Vec<i64> = file.documents.iter().map(|d| d.id).collect();
+    stored::corrected(tx, &ids)
+}
+
+/// Whether reading a file again found its cover sheets on other pages than filing did.
+fn roles_changed(file: &StoredFile, reread: &Reread) -> bool {
+    let pages = |covers: &[(u32, String)]| covers.iter().map(|(n, _)| *n).collect::<Vec<_>>();
+    pages(&file.covers) != pages(&reread.covers)
+}
+
+/// Counts and notes how a file read again differs from what was stored, and stores the new
+/// pages in the documents `spans` now hold.
+fn store_reread(
+    tx: &rusqlite::Transaction<'_>,
+    file: &StoredFile,
+    reread: &Reread,
+    spans: &[DocumentSpan],
+    dry_run: bool,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let stored: std::collections::HashMap<u32, &str> =
+        file.pages.iter().map(|(n, text)| (*n, text.as_str())).collect();
+    let changed = reread
+        .pages
+        .iter()
+        .filter(|p| stored.get(&p.page_no) != Some(&p.text.as_str()))
+        .count();
+    let n_pages = reread.pages.len() + reread.covers.len();
+    report.pages_read += n_pages;
+    report.pages_changed += changed;
+    if changed > 0 || roles_changed(file, reread) {
+        report.changes.push(Change {
+            file_id: file.id,
+            document_id: None,
+            what: format!(
+                "file {}: read again from its original: {changed} of {n_pages} pages read differently",
+                file.id
+            ),
+        });
+    }
+    if !dry_run {
+        stored::replace_pages(tx, file.id, &reread.pages, &reread.covers, spans)?;
     }
     Ok(())
 }
@@ -435,7 +614,7 @@ intravenous ceftriaxone and azithromycin. She improved steadily and was discharg
         let config = Config::default();
         let classifier = load_classifier(&config, &archive).unwrap();
         // A dry run reports and writes nothing.
-        let dry = reindex(&config, &archive, &classifier, &options(true), &|_, _| {}).unwrap();
+        let dry = reindex(&config, &archive, &classifier, &options(true), None, &|_, _| {}).unwrap();
         assert_eq!((dry.files, dry.patient_changes, dry.kept), (3, 3, 1));
         assert!(
             dry.changes.iter().any(|c| c.what.contains("MRN - -> 448213")),
@@ -446,16 +625,23 @@ intravenous ceftriaxone and azithromycin. She improved steadily and was discharg
 
         // Interrupted after its first batch (one file) is committed.
         let interrupted = catch_unwind(AssertUnwindSafe(|| {
-            reindex(&config, &archive, &classifier, &options(false), &|done, _| {
-                assert!(done < 1, "interrupted");
-            })
+            reindex(
+                &config,
+                &archive,
+                &classifier,
+                &options(false),
+                None,
+                &|done, _| {
+                    assert!(done < 1, "interrupted");
+                },
+            )
         }));
         assert!(interrupted.is_err());
         let now = mrns_and_types(&archive);
         assert_eq!(now[0], (Some("448213".to_string()), "consultation".to_string()));
         assert!(now[1].0.is_none() && now[2].0.is_none());
 
-        let resumed = reindex(&config, &archive, &classifier, &options(false), &|_, _| {}).unwrap();
+        let resumed = reindex(&config, &archive, &classifier, &options(false), None, &|_, _| {}).unwrap();
         assert_eq!(resumed.resumed_after, Some(1));
         assert_eq!((resumed.files, resumed.patient_changes), (2, 2));
         let now = mrns_and_types(&archive);
@@ -464,7 +650,7 @@ intravenous ceftriaxone and azithromycin. She improved steadily and was discharg
         assert!(now[1..].iter().all(|(_, t)| t == "discharge_summary"));
 
         // Nothing left to do; the operator's type is reported as kept, not changed.
-        let again = reindex(&config, &archive, &classifier, &options(false), &|_, _| {}).unwrap();
+        let again = reindex(&config, &archive, &classifier, &options(false), None, &|_, _| {}).unwrap();
         assert_eq!(again.resumed_after, None);
         assert_eq!(
             (again.files, again.type_changes, again.patient_changes, again.kept),
@@ -486,20 +672,20 @@ intravenous ceftriaxone and azithromycin. She improved steadily and was discharg
         let mut only = options(true);
         only.selection.ids = vec![2];
         assert_eq!(
-            reindex(&config, &archive, &classifier, &only, &|_, _| {})
+            reindex(&config, &archive, &classifier, &only, None, &|_, _| {})
                 .unwrap()
                 .files,
             1
         );
         only.selection.ids = vec![2, 99];
-        let refused = reindex(&config, &archive, &classifier, &only, &|_, _| {}).unwrap_err();
+        let refused = reindex(&config, &archive, &classifier, &only, None, &|_, _| {}).unwrap_err();
         assert!(refused.to_string().contains("no document 99"), "{refused}");
         only.selection = Selection {
             doc_type: Some("lab_report".into()),
             ..Selection::default()
         };
         assert_eq!(
-            reindex(&config, &archive, &classifier, &only, &|_, _| {})
+            reindex(&config, &archive, &classifier, &only, None, &|_, _| {})
                 .unwrap()
                 .files,
             0

@@ -225,3 +225,86 @@ fn a_purge_takes_the_whole_file_after_asking_and_is_audited() {
         "{audit}"
     );
 }
+
+/// The one page's text of document `id`, from `show`.
+fn page_text(t: &TestDir, id: &str) -> String {
+    let shown = t.run(&["show", id, "--json"]).json();
+    shown["page_texts"][0]["text"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn reindex_ocr_reads_the_originals_again_and_leaves_a_damaged_one_alone() {
+    let t = TestDir::new();
+    t.put_fixture("samples/scan-lab.png", Some("1-scan.png"));
+    t.put("2-letter.pdf", &text_pdf(&[LETTER]));
+    t.put_fixture("samples/scan-referral.jpg", Some("3-scan.jpg"));
+    assert_eq!(t.ingest().code, 0);
+    let mut exported = t.export();
+    exported.sort_by_key(|d| d["source"].as_str().unwrap().to_string());
+    let ids: Vec<String> = exported.iter().map(|d| d["id"].to_string()).collect();
+    let before: Vec<String> = ids.iter().map(|id| page_text(&t, id)).collect();
+    assert!(before[0].contains("at 300 dpi"), "{before:?}");
+
+    // Page clean-up now scales every scan to 400 dpi: the fake engine reads them differently.
+    std::fs::write(
+        t.path().join("chartscan.toml"),
+        "[ocr]\nengine = \"fake\"\n[ingest]\njobs = 2\n[preprocess]\nmin_dpi = 350\ntarget_dpi = 400\nmax_dpi = 500\n",
+    )
+    .unwrap();
+    let plain = t.run(&["reindex", "--json"]).json();
+    assert_eq!(
+        plain["pages_read"], 0,
+        "without --ocr the stored text is used: {plain}"
+    );
+
+    let dry = t.run(&["reindex", "--ocr", "--dry-run", "--json"]);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    let report = dry.json();
+    assert_eq!(
+        (report["pages_read"].clone(), report["pages_changed"].clone()),
+        (3.into(), 2.into()),
+        "{report}"
+    );
+    let unchanged: Vec<String> = ids.iter().map(|id| page_text(&t, id)).collect();
+    assert_eq!(unchanged, before, "the dry run wrote nothing");
+
+    // The third file's stored original is damaged: it is reported and left as it was.
+    let sha = exported[2]["sha256"].as_str().unwrap().to_string();
+    let object = t.archive().join("objects").join(&sha[..2]).join(&sha[2..]);
+    let mut bytes = std::fs::read(&object).unwrap();
+    bytes[100] ^= 0x01;
+    let mut permissions = std::fs::metadata(&object).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&object, permissions).unwrap();
+    std::fs::write(&object, bytes).unwrap();
+
+    let run = t.run(&["reindex", "--ocr"]);
+    assert_eq!(run.code, 1, "a file could not be read again: {run:?}");
+    assert!(
+        run.stdout.contains("does not match its recorded SHA-256"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("2 pages read again, 1 read differently; 1 files"),
+        "{run:?}"
+    );
+    let after: Vec<String> = ids.iter().map(|id| page_text(&t, id)).collect();
+    assert!(after[0].contains("at 400 dpi"), "{after:?}");
+    assert_eq!(after[1], before[1], "a text layer reads the same");
+    assert_eq!(after[2], before[2], "the damaged file is untouched");
+    let hits = t.run(&["search", "400", "--json"]).json();
+    assert_eq!(
+        hits.as_array().unwrap().len(),
+        1,
+        "the new text is searchable: {hits}"
+    );
+    let old_hits = t.run(&["search", "200", "--json"]).json();
+    assert_eq!(
+        old_hits.as_array().unwrap().len(),
+        1,
+        "only the untouched scan: {old_hits}"
+    );
+    assert_eq!(t.run(&["audit", "verify"]).code, 0);
+}
