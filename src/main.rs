@@ -9,7 +9,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = chartscan::cli::Cli::parse();
     if cli.command.runs_ocr() {
-        restart_with_single_threaded_ocr();
+        single_threaded_ocr();
     }
     quiet_panics();
     init_logging();
@@ -23,25 +23,13 @@ fn main() -> ExitCode {
 }
 
 /// Tesseract's OpenMP threads fight the page-level parallelism (measured 4.6x slower with two
-/// workers). libgomp reads `OMP_THREAD_LIMIT` once when it loads, before `main`, so setting it
-/// here would be too late: the process replaces itself with a copy started with it set. Only
-/// commands that run OCR pay for the second start (~20 ms); `search` and `show` do not.
-fn restart_with_single_threaded_ocr() {
-    use std::os::unix::process::CommandExt;
-    if std::env::var_os("OMP_THREAD_LIMIT").is_some_and(|v| v == "1") {
-        return;
-    }
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let mut args = std::env::args_os();
-    let arg0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
-    let error = std::process::Command::new(&exe)
-        .arg0(arg0)
-        .args(args)
-        .env("OMP_THREAD_LIMIT", "1")
-        .exec();
-    eprintln!("chartscan: warning: could not restart with OMP_THREAD_LIMIT=1 ({error}); OCR may be slow");
+/// workers). libgomp reads `OMP_THREAD_LIMIT` once, when it is loaded, which is when the first
+/// OCR engine loads Tesseract's library (`ocr::tesseract`, at run time): set here, first thing,
+/// it is in time. Only commands that run OCR set it.
+fn single_threaded_ocr() {
+    // SAFETY: nothing has started a thread yet (only the command line has been parsed), so no
+    // one can be reading the environment concurrently.
+    unsafe { std::env::set_var("OMP_THREAD_LIMIT", "1") };
 }
 
 /// A panic is a bug; its message may quote page text or a file name (patient data), so only

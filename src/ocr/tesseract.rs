@@ -1,30 +1,120 @@
-//! Tesseract through its C API (`tesseract-sys`), wrapped in a small safe type.
+//! Tesseract through its C API, loaded at run time, wrapped in a small safe type.
+//!
+//! The library is opened (`dlopen`) the first time an engine is made, not linked: linking it
+//! pulls in some fifty shared libraries (leptonica, libcurl, libarchive, gnutls, ...) whose
+//! loading cost every command ~13 ms of start-up, a `search` included, and a machine without
+//! Tesseract could not even run `chartscan export`. Now only OCR needs it, and its absence is a
+//! clear error. The two dozen functions we call are declared here from `tesseract/capi.h`.
 //!
 //! We bind the C API directly rather than through the `tesseract` crate because its builder
 //! consumes the engine on every call (an error loses the engine) and it hides the handle that
 //! orientation detection needs. Bitmaps are passed from memory; nothing touches disk.
-//! Threading inside Tesseract (OpenMP) must be off: the process is started with
-//! `OMP_THREAD_LIMIT=1` (see `main.rs`).
+//! Threading inside Tesseract (OpenMP) must be off: `main` sets `OMP_THREAD_LIMIT=1` before the
+//! library is loaded.
 
-use std::ffi::{CStr, CString};
+use std::ffi::{CStr, CString, c_char, c_float, c_int};
 use std::ptr;
+use std::sync::OnceLock;
 
-use tesseract_sys::{
-    TessBaseAPI, TessBaseAPIClear, TessBaseAPICreate, TessBaseAPIDelete, TessBaseAPIDetectOrientationScript,
-    TessBaseAPIEnd, TessBaseAPIGetIterator, TessBaseAPIGetUTF8Text, TessBaseAPIInit3,
-    TessBaseAPIMeanTextConf, TessBaseAPIRecognize, TessBaseAPISetImage, TessBaseAPISetPageSegMode,
-    TessBaseAPISetSourceResolution, TessBaseAPISetVariable, TessDeleteText, TessPageIteratorBoundingBox,
-    TessPageIteratorLevel_RIL_WORD, TessResultIterator, TessResultIteratorConfidence,
-    TessResultIteratorDelete, TessResultIteratorGetPageIteratorConst, TessResultIteratorGetUTF8Text,
-    TessResultIteratorNext,
-};
+use libloading::Library;
 
 use super::{OcrEngine, OcrOutput, Orientation, Word};
 use crate::config::OcrConfig;
 use crate::model::{ErrorKind, Failure, Stage};
 
+/// Tesseract's opaque handle types.
+#[repr(C)]
+struct TessBaseApi {
+    _private: [u8; 0],
+}
+#[repr(C)]
+struct TessResultIterator {
+    _private: [u8; 0],
+}
+#[repr(C)]
+struct TessPageIterator {
+    _private: [u8; 0],
+}
+
+/// The shared library, by its ABI version (package `libtesseract5`), then the development link.
+const LIBRARY_NAMES: [&str; 2] = ["libtesseract.so.5", "libtesseract.so"];
+
+/// Declares [`Api`], one function pointer per C function, and how to load them all.
+macro_rules! c_api {
+    ($($field:ident = $symbol:literal: fn($($arg:ty),*) $(-> $ret:ty)?;)*) => {
+        /// The C functions we call, resolved once from the loaded library.
+        struct Api {
+            $($field: unsafe extern "C" fn($($arg),*) $(-> $ret)?,)*
+            /// Keeps the functions above mapped; never dropped (the value lives in a static).
+            _library: Library,
+        }
+
+        impl Api {
+            fn load(library: Library) -> Result<Api, libloading::Error> {
+                $(
+                    // SAFETY: the symbol is declared with its signature from `capi.h` (Tesseract
+                    // 5); the pointer is used only while `library` is loaded, which is forever.
+                    let $field = unsafe { *library.get(concat!($symbol, "\0").as_bytes())? };
+                )*
+                Ok(Api { $($field,)* _library: library })
+            }
+        }
+    };
+}
+
+c_api! {
+    create = "TessBaseAPICreate": fn() -> *mut TessBaseApi;
+    delete = "TessBaseAPIDelete": fn(*mut TessBaseApi);
+    init3 = "TessBaseAPIInit3": fn(*mut TessBaseApi, *const c_char, *const c_char) -> c_int;
+    end = "TessBaseAPIEnd": fn(*mut TessBaseApi);
+    clear = "TessBaseAPIClear": fn(*mut TessBaseApi);
+    set_variable = "TessBaseAPISetVariable": fn(*mut TessBaseApi, *const c_char, *const c_char) -> c_int;
+    set_page_seg_mode = "TessBaseAPISetPageSegMode": fn(*mut TessBaseApi, c_int);
+    set_image = "TessBaseAPISetImage": fn(*mut TessBaseApi, *const u8, c_int, c_int, c_int, c_int);
+    set_source_resolution = "TessBaseAPISetSourceResolution": fn(*mut TessBaseApi, c_int);
+    recognize = "TessBaseAPIRecognize": fn(*mut TessBaseApi, *mut std::ffi::c_void) -> c_int;
+    get_utf8_text = "TessBaseAPIGetUTF8Text": fn(*mut TessBaseApi) -> *mut c_char;
+    mean_text_conf = "TessBaseAPIMeanTextConf": fn(*mut TessBaseApi) -> c_int;
+    get_iterator = "TessBaseAPIGetIterator": fn(*mut TessBaseApi) -> *mut TessResultIterator;
+    detect_orientation_script = "TessBaseAPIDetectOrientationScript":
+        fn(*mut TessBaseApi, *mut c_int, *mut c_float, *mut *const c_char, *mut c_float) -> c_int;
+    delete_text = "TessDeleteText": fn(*const c_char);
+    page_iterator_bounding_box = "TessPageIteratorBoundingBox":
+        fn(*const TessPageIterator, c_int, *mut c_int, *mut c_int, *mut c_int, *mut c_int) -> c_int;
+    result_iterator_get_utf8_text = "TessResultIteratorGetUTF8Text":
+        fn(*const TessResultIterator, c_int) -> *mut c_char;
+    result_iterator_confidence = "TessResultIteratorConfidence": fn(*const TessResultIterator, c_int) -> c_float;
+    result_iterator_next = "TessResultIteratorNext": fn(*mut TessResultIterator, c_int) -> c_int;
+    result_iterator_page_iterator = "TessResultIteratorGetPageIteratorConst":
+        fn(*const TessResultIterator) -> *const TessPageIterator;
+    result_iterator_delete = "TessResultIteratorDelete": fn(*mut TessResultIterator);
+}
+
+/// The library's functions, loaded on first use; why not, if it cannot be.
+fn api() -> Result<&'static Api, Failure> {
+    static API: OnceLock<Result<Api, String>> = OnceLock::new();
+    API.get_or_init(|| {
+        let mut errors = Vec::new();
+        for name in LIBRARY_NAMES {
+            // SAFETY: loading Tesseract runs its and its dependencies' initialisers, which
+            // have no preconditions beyond `OMP_THREAD_LIMIT` being set first (see `main.rs`).
+            match unsafe { Library::new(name) } {
+                Ok(library) => return Api::load(library).map_err(|e| format!("{name}: {e}")),
+                Err(e) => errors.push(format!("{name}: {e}")),
+            }
+        }
+        Err(format!(
+            "cannot load the Tesseract library (install tesseract-ocr): {}",
+            errors.join("; ")
+        ))
+    })
+    .as_ref()
+    .map_err(|message| Failure::new(Stage::Ocr, ErrorKind::Tool, message.clone()))
+}
+
 pub struct TesseractEngine {
-    handle: *mut TessBaseAPI,
+    api: &'static Api,
+    handle: *mut TessBaseApi,
     /// A second engine with the orientation-and-script model (`osd`), made on first use;
     /// `Some(None)` once loading it failed (orientation is then never detected).
     osd: Option<Option<Box<TesseractEngine>>>,
@@ -36,6 +126,8 @@ unsafe impl Send for TesseractEngine {}
 
 /// Tesseract's `PSM_OSD_ONLY`.
 const PSM_OSD_ONLY: u32 = 0;
+/// Tesseract's `RIL_WORD` (`TessPageIteratorLevel`).
+const RIL_WORD: c_int = 3;
 
 impl TesseractEngine {
     pub fn new(config: &OcrConfig) -> Result<Self, Failure> {
@@ -50,21 +142,23 @@ impl TesseractEngine {
         };
         // SAFETY: Create returns a fresh handle that we own; Init3 reads the two C strings,
         // which outlive the call. On failure the handle is deleted and not used again.
+        let api = api()?;
         let engine = unsafe {
-            let handle = TessBaseAPICreate();
+            let handle = (api.create)();
             if handle.is_null() {
                 return Err(tool_error("cannot create an engine"));
             }
             let datapath_ptr = datapath.as_ref().map_or(ptr::null(), |p| p.as_ptr());
-            if TessBaseAPIInit3(handle, datapath_ptr, language.as_ptr()) != 0 {
-                TessBaseAPIDelete(handle);
+            if (api.init3)(handle, datapath_ptr, language.as_ptr()) != 0 {
+                (api.delete)(handle);
                 let language = language.to_string_lossy();
                 return Err(tool_error(&format!(
                     "cannot load language data '{language}' (install tesseract-ocr-{language})"
                 )));
             }
-            TessBaseAPISetPageSegMode(handle, psm);
+            (api.set_page_seg_mode)(handle, psm as c_int);
             TesseractEngine {
+                api,
                 handle,
                 osd: None,
                 datapath: config.datapath.clone(),
@@ -81,7 +175,7 @@ impl TesseractEngine {
         };
         // SAFETY: the handle is live; Tesseract copies both strings.
         unsafe {
-            TessBaseAPISetVariable(self.handle, name.as_ptr(), value.as_ptr());
+            (self.api.set_variable)(self.handle, name.as_ptr(), value.as_ptr());
         }
     }
 }
@@ -93,27 +187,28 @@ impl OcrEngine for TesseractEngine {
             return Err(tool_error("page too large for tesseract"));
         };
         let pixels = image.as_raw();
+        let api = self.api;
         // SAFETY: `pixels` holds w*h bytes (one byte per pixel, rows of w bytes) and stays
         // borrowed until Clear below, after which Tesseract holds no pointer into it. Text
         // returned by GetUTF8Text is copied and then freed with TessDeleteText.
         unsafe {
-            TessBaseAPISetImage(self.handle, pixels.as_ptr(), w, h, 1, w);
-            TessBaseAPISetSourceResolution(self.handle, dpi.clamp(70, 2400) as i32);
-            if TessBaseAPIRecognize(self.handle, ptr::null_mut()) != 0 {
-                TessBaseAPIClear(self.handle);
+            (api.set_image)(self.handle, pixels.as_ptr(), w, h, 1, w);
+            (api.set_source_resolution)(self.handle, dpi.clamp(70, 2400) as c_int);
+            if (api.recognize)(self.handle, ptr::null_mut()) != 0 {
+                (api.clear)(self.handle);
                 return Err(tool_error("recognition failed"));
             }
-            let text_ptr = TessBaseAPIGetUTF8Text(self.handle);
+            let text_ptr = (api.get_utf8_text)(self.handle);
             let text = if text_ptr.is_null() {
                 String::new()
             } else {
                 let text = CStr::from_ptr(text_ptr).to_string_lossy().into_owned();
-                TessDeleteText(text_ptr);
+                (api.delete_text)(text_ptr);
                 text
             };
-            let mean_confidence = TessBaseAPIMeanTextConf(self.handle).max(0) as f32;
-            let words = words(TessBaseAPIGetIterator(self.handle));
-            TessBaseAPIClear(self.handle);
+            let mean_confidence = (api.mean_text_conf)(self.handle).max(0) as f32;
+            let words = words(api, (api.get_iterator)(self.handle));
+            (api.clear)(self.handle);
             Ok(OcrOutput {
                 text,
                 mean_confidence,
@@ -145,17 +240,18 @@ impl OcrEngine for TesseractEngine {
         let (mut script, mut script_confidence) = (ptr::null(), 0.0f32);
         // SAFETY: as in `recognize`: the pixels stay borrowed until Clear; the script name
         // points into Tesseract's own tables and is not kept.
+        let api = osd.api;
         let found = unsafe {
-            TessBaseAPISetImage(osd.handle, image.as_raw().as_ptr(), w, h, 1, w);
-            TessBaseAPISetSourceResolution(osd.handle, dpi.clamp(70, 2400) as i32);
-            let found = TessBaseAPIDetectOrientationScript(
+            (api.set_image)(osd.handle, image.as_raw().as_ptr(), w, h, 1, w);
+            (api.set_source_resolution)(osd.handle, dpi.clamp(70, 2400) as c_int);
+            let found = (api.detect_orientation_script)(
                 osd.handle,
                 &mut degrees,
                 &mut confidence,
                 &mut script,
                 &mut script_confidence,
             );
-            TessBaseAPIClear(osd.handle);
+            (api.clear)(osd.handle);
             found
         };
         // Tesseract reports how far the text is turned clockwise; turning it back upright is
@@ -171,35 +267,35 @@ impl OcrEngine for TesseractEngine {
 ///
 /// SAFETY: `iterator` is null or a result iterator of an engine that has recognised a page and
 /// not been cleared since.
-unsafe fn words(iterator: *mut TessResultIterator) -> Vec<Word> {
+unsafe fn words(api: &Api, iterator: *mut TessResultIterator) -> Vec<Word> {
     let mut out = Vec::new();
     if iterator.is_null() {
         return out;
     }
-    let level = TessPageIteratorLevel_RIL_WORD;
+    let level = RIL_WORD;
     // SAFETY: the iterator is live until deleted at the end; each text is copied and freed.
     unsafe {
         loop {
-            let text_ptr = TessResultIteratorGetUTF8Text(iterator, level);
+            let text_ptr = (api.result_iterator_get_utf8_text)(iterator, level);
             if !text_ptr.is_null() {
                 let text = CStr::from_ptr(text_ptr).to_string_lossy().trim().to_string();
-                TessDeleteText(text_ptr);
+                (api.delete_text)(text_ptr);
                 let (mut left, mut top, mut right, mut bottom) = (0, 0, 0, 0);
-                let page = TessResultIteratorGetPageIteratorConst(iterator);
-                TessPageIteratorBoundingBox(page, level, &mut left, &mut top, &mut right, &mut bottom);
+                let page = (api.result_iterator_page_iterator)(iterator);
+                (api.page_iterator_bounding_box)(page, level, &mut left, &mut top, &mut right, &mut bottom);
                 if !text.is_empty() {
                     out.push(Word {
                         text,
-                        confidence: TessResultIteratorConfidence(iterator, level).clamp(0.0, 100.0),
+                        confidence: (api.result_iterator_confidence)(iterator, level).clamp(0.0, 100.0),
                         bbox: [left, top, right, bottom].map(|v| v.max(0) as u32),
                     });
                 }
             }
-            if TessResultIteratorNext(iterator, level) == 0 {
+            if (api.result_iterator_next)(iterator, level) == 0 {
                 break;
             }
         }
-        TessResultIteratorDelete(iterator);
+        (api.result_iterator_delete)(iterator);
     }
     out
 }
@@ -208,8 +304,8 @@ impl Drop for TesseractEngine {
     fn drop(&mut self) {
         // SAFETY: the handle came from Create and is not used after this.
         unsafe {
-            TessBaseAPIEnd(self.handle);
-            TessBaseAPIDelete(self.handle);
+            (self.api.end)(self.handle);
+            (self.api.delete)(self.handle);
         }
     }
 }
