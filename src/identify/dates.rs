@@ -1,5 +1,5 @@
 //! Dates as US medical records print them: `MM/DD/YYYY`, `M/D/YY`, `MM-DD-YYYY`, `YYYY-MM-DD`,
-//! `DD-Mon-YYYY`, `Month D, YYYY`, `D Month YYYY`, `MM.DD.YYYY`. Two-digit years take the
+//! `DD-Mon-YYYY`, `DDMONYYYY`, `Month D, YYYY`, `D Month YYYY`, `MM.DD.YYYY`. Two-digit years take the
 //! latest century that does not put the date after `today` (a birth date is never in the
 //! future). Month-first wins where both readings are possible; day-first only when the first
 //! number cannot be a month.
@@ -100,7 +100,48 @@ fn numeric(text: &str, today: NaiveDate) -> Option<DateReading> {
     Some(not_after(make(year, month, day, shown), two_digit_year, today))
 }
 
+/// A numeric date OCR misread a digit of as its look-alike letter (`O7/19/198l`), read with the
+/// letters put back: only when the first word is made of digits, date separators and those
+/// letters, with at least four real digits. `None` when there is nothing to put back.
+pub fn read_date_undoing_confusions(text: &str, today: NaiveDate) -> Option<DateReading> {
+    let text = text.trim_start();
+    let word = text.split_whitespace().next()?;
+    let digit = |c: char| match c {
+        'O' | 'o' | 'Q' => Some('0'),
+        'I' | 'l' | '|' | 'i' => Some('1'),
+        'S' | 's' => Some('5'),
+        'B' => Some('8'),
+        'Z' | 'z' => Some('2'),
+        c if c.is_ascii_digit() => Some(c),
+        _ => None,
+    };
+    let digits = word.chars().filter(char::is_ascii_digit).count();
+    let shaped = word.chars().all(|c| digit(c).is_some() || "/-.".contains(c));
+    if digits < 4 || !shaped || word.chars().all(|c| c.is_ascii_digit() || "/-.".contains(c)) {
+        return None;
+    }
+    let fixed: String = word.chars().map(|c| digit(c).unwrap_or(c)).collect();
+    numeric(&format!("{fixed}{}", &text[word.len()..]), today)
+}
+
+/// `19JUL1981` or `19JUL81` (no separators, as lab systems print it) spaced out as
+/// `19 JUL 1981`.
+fn spaced_compact(text: &str) -> Option<String> {
+    let word = text.split_whitespace().next()?;
+    let day = word.chars().take_while(char::is_ascii_digit).count();
+    let month = word[day..].chars().take_while(char::is_ascii_alphabetic).count();
+    let year = &word[day + month..];
+    let ok = (1..=2).contains(&day)
+        && (3..=9).contains(&month)
+        && matches!(year.len(), 2 | 4)
+        && year.chars().all(|c| c.is_ascii_digit());
+    ok.then(|| format!("{} {} {year}", &word[..day], &word[day..day + month]))
+}
+
 fn with_month_name(text: &str, today: NaiveDate) -> Option<DateReading> {
+    if let Some(spaced) = spaced_compact(text) {
+        return with_month_name(&spaced, today);
+    }
     let words: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || c == ',' || c == '-' || c == '/' || c == '.')
         .filter(|w| !w.is_empty())
@@ -220,6 +261,24 @@ mod tests {
         assert_eq!(date("3 March 1999"), ymd(1999, 3, 3));
         assert_eq!(date("December 26th, 1987"), ymd(1987, 12, 26));
         assert_eq!(date("6/11/1 949  MRN"), ymd(1949, 6, 11), "a stray OCR space");
+        assert_eq!(date("19JUL1981"), ymd(1981, 7, 19));
+        assert_eq!(date("07JAN80 Sex: F"), ymd(1980, 1, 7));
+        assert_eq!(date("19JULY1981"), ymd(1981, 7, 19));
+    }
+
+    #[test]
+    fn digits_read_as_look_alike_letters_are_put_back_only_on_request() {
+        let fixed = |text: &str| match read_date_undoing_confusions(text, today()) {
+            Some(DateReading::Valid(d)) => Some(d),
+            _ => None,
+        };
+        assert_eq!(date("O7/19/198l"), None, "the plain reading does not guess");
+        assert_eq!(fixed("O7/19/198l"), ymd(1981, 7, 19));
+        assert_eq!(fixed("05-27-l964 Age 60"), ymd(1964, 5, 27));
+        assert_eq!(fixed("1962-O1-08"), ymd(1962, 1, 8));
+        for text in ["05/27/1964", "Male", "SOS", "O7/l9", "12 years", "BOB 1/2/3", ""] {
+            assert_eq!(fixed(text), None, "{text}");
+        }
     }
 
     #[test]
@@ -270,6 +329,8 @@ mod tests {
             "123-45-6789",
             "Male",
             "12 years",
+            "12ABC1980",
+            "123JUL1981",
         ] {
             assert_eq!(date(text), None, "{text}");
         }

@@ -277,27 +277,34 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                         }
                     }
                 }
-                Kind::Dob => match read_date(label.value, today) {
-                    Some(DateReading::Valid(date)) if date > today => {
-                        id_lines.push(line_idx);
-                        ids.findings
-                            .push(format!("the date of birth on page {page_no} is in the future"));
+                Kind::Dob => {
+                    // A digit read as its look-alike letter is put back, at a lower confidence.
+                    let (reading, confidence) = match read_date(label.value, today) {
+                        Some(reading) => (Some(reading), LABELLED),
+                        None => (dates::read_date_undoing_confusions(label.value, today), CORRECTED),
+                    };
+                    match reading {
+                        Some(DateReading::Valid(date)) if date > today => {
+                            id_lines.push(line_idx);
+                            ids.findings
+                                .push(format!("the date of birth on page {page_no} is in the future"));
+                        }
+                        Some(DateReading::Valid(date)) => {
+                            id_lines.push(line_idx);
+                            ids.dobs.push(Found {
+                                value: Phi::new(date),
+                                confidence: scale * confidence,
+                                page_no,
+                            });
+                        }
+                        Some(DateReading::Impossible(_)) => {
+                            id_lines.push(line_idx);
+                            ids.findings
+                                .push(format!("the date of birth on page {page_no} is not a real date"));
+                        }
+                        None => {}
                     }
-                    Some(DateReading::Valid(date)) => {
-                        id_lines.push(line_idx);
-                        ids.dobs.push(Found {
-                            value: Phi::new(date),
-                            confidence: scale * LABELLED,
-                            page_no,
-                        });
-                    }
-                    Some(DateReading::Impossible(_)) => {
-                        id_lines.push(line_idx);
-                        ids.findings
-                            .push(format!("the date of birth on page {page_no} is not a real date"));
-                    }
-                    None => {}
-                },
+                }
                 Kind::Name if label.colon => {
                     if let Some(name) = PersonName::parse(first_column(label.value)) {
                         ids.names.push(Found {
@@ -543,6 +550,15 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(summary(&read(text)), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn a_birth_date_with_a_digit_read_as_a_letter_is_read_less_surely() {
+        let clean = read("Patient: Jane Roe\nDOB: 05/27/1964").dob.unwrap();
+        let slipped = read("Patient: Jane Roe\nDOB: O5/27/l964").dob.unwrap();
+        assert_eq!(slipped.value, clean.value);
+        assert!(slipped.confidence < clean.confidence);
+        assert!(read("Patient: Jane Roe\nDOB: unknown").dob.is_none());
     }
 
     #[test]
