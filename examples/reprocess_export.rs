@@ -59,6 +59,7 @@ fn main() -> anyhow::Result<()> {
                 text,
                 cover: None,
                 unreadable_barcode: false,
+                words: &[],
             })
             .collect();
         for document in understand(&stages, &pages).documents {

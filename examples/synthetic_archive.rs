@@ -82,6 +82,7 @@ fn main() -> anyhow::Result<()> {
             text: &text,
             cover: None,
             unreadable_barcode: false,
+            words: &[],
         };
         let documents = understand(&stages, &[input]).documents;
         let new = NewFile {

@@ -34,7 +34,7 @@ pub use query::{
 };
 pub use write::{
     ClaimOutcome, NewDocument, NewFile, Outcome, PatientRecord, claim_outcome, file, is_archived,
-    record_duplicate, record_failure,
+    parse_words, record_duplicate, record_failure,
 };
 
 /// The current time as the archive writes it.

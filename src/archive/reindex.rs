@@ -121,16 +121,25 @@ impl std::fmt::Debug for StoredPatient {
     }
 }
 
-/// What is stored of one file: its content pages (number, text), cover sheets (number,
-/// payload) and documents in page order.
+/// What is stored of one file: its content pages, cover sheets (number, payload) and documents
+/// in page order.
 #[derive(Debug, Clone)]
 pub struct StoredFile {
     pub id: i64,
     /// Of the stored original.
     pub sha256: String,
-    pub pages: Vec<(u32, String)>,
+    pub pages: Vec<StoredPage>,
     pub covers: Vec<(u32, String)>,
     pub documents: Vec<StoredDocument>,
+}
+
+/// A stored content page.
+#[derive(Debug, Clone)]
+pub struct StoredPage {
+    pub page_no: u32,
+    pub text: String,
+    /// Its OCR words as stored (JSON), if it was OCRed; see [`super::parse_words`].
+    pub words: Option<String>,
 }
 
 /// Loads the files `ids` (ascending) with four range queries.
@@ -157,12 +166,16 @@ pub fn load(conn: &Connection, ids: &[i64]) -> anyhow::Result<Vec<StoredFile>> {
         }
     }
     let mut stmt = conn.prepare_cached(
-        "SELECT file_id, page_no, text FROM pages WHERE file_id BETWEEN ?1 AND ?2 ORDER BY file_id, page_no",
+        "SELECT file_id, page_no, text, words FROM pages WHERE file_id BETWEEN ?1 AND ?2 ORDER BY file_id, page_no",
     )?;
     let mut rows = stmt.query([low, high])?;
     while let Some(row) = rows.next()? {
         if let Some(i) = slot(row.get(0)?) {
-            files[i].pages.push((row.get(1)?, row.get(2)?));
+            files[i].pages.push(StoredPage {
+                page_no: row.get(1)?,
+                text: row.get(2)?,
+                words: row.get(3)?,
+            });
         }
     }
     let mut stmt = conn.prepare_cached(

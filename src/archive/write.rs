@@ -295,6 +295,23 @@ pub fn record_failure(
     insert_intake(conn, &row, &timestamp(now))
 }
 
+/// A page's words from their stored JSON (see [`words_json`]); none if it cannot be read.
+pub fn parse_words(json: &str) -> Vec<crate::model::Word> {
+    serde_json::from_str::<Vec<(u32, u32, u32, u32, f32, String)>>(json)
+        .map(|rows| {
+            rows.into_iter()
+                .map(
+                    |(left, top, right, bottom, confidence, text)| crate::model::Word {
+                        text,
+                        confidence,
+                        bbox: [left, top, right, bottom],
+                    },
+                )
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A page's words as compact JSON (`[[left, top, right, bottom, confidence, text], ...]`), or
 /// null for pages without OCR words.
 fn words_json(words: &[crate::model::Word]) -> Option<String> {

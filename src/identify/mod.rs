@@ -21,7 +21,7 @@ pub use mrn::{CheckDigit, Mrn, MrnReading, MrnRules, normalize as normalize_mrn,
 pub use names::{PersonName, edit_distance, fold as fold_name};
 
 use crate::config::IdentifyConfig;
-use crate::model::Phi;
+use crate::model::{Phi, Word};
 
 /// One identifier found somewhere, with how sure the reading is and where it was.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +85,13 @@ const CORRECTED: f32 = 0.85;
 const NAME_BEFORE_LABEL: f32 = 0.85;
 const NAME_IN_BLOCK: f32 = 0.8;
 const FAX_HEADER: f32 = 0.3;
+/// A reading whose OCR word confidence (0..100) is below this was printed faintly: its
+/// confidence is scaled by [`FAINT`], below [`ACCEPT`], so it yields to any clear reading and
+/// never splits a file; with no clear reading it is still used down to [`ACCEPT_FAINT`], with a
+/// finding. A faint reading that also needed OCR confusions undone falls below that.
+const FAINT_OCR_CONFIDENCE: f32 = 50.0;
+const FAINT: f32 = 0.5;
+const ACCEPT_FAINT: f32 = 0.45;
 /// An unlabelled `LAST, FIRST` line counts only this close to an MRN or DOB line, near the top.
 const BLOCK_DISTANCE: usize = 2;
 const BLOCK_LINES: usize = 18;
@@ -207,6 +214,16 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
             value: trimmed.trim_end(),
             colon: punctuation.contains(':') || punctuation.contains('#'),
         });
+    }
+    // Labels joined by slashes share the values after the last one, in order
+    // (`DOB/Age/Sex: 05/27/1964 60Y F`): a label followed only by `/` and another label takes
+    // that one's value.
+    for i in (0..out.len().saturating_sub(1)).rev() {
+        let gap = &line[found[i].1..found[i + 1].0];
+        if gap.trim() == "/" {
+            out[i].value = out[i + 1].value;
+            out[i].colon = out[i + 1].colon;
+        }
     }
     out
 }
@@ -385,6 +402,44 @@ fn read_mrn(rules: &Rules, value: &str) -> Option<MrnReading> {
     last
 }
 
+/// Weighs a page's MRN and birth-date readings by how sure OCR was of the words they were read
+/// from (`words`: the page's OCR words; none for a text layer): a reading OCR was unsure of
+/// (a faint dot-matrix label, a smudge) is not trusted on its own, so it neither names the
+/// patient nor splits a file, and yields to a clear reading of the same document. A value
+/// spread over several words is left as it is.
+pub fn weigh_by_ocr(ids: &mut PageIds, words: &[Word], today: NaiveDate) {
+    if words.is_empty() {
+        return;
+    }
+    let surest = |matches: &dyn Fn(&str) -> bool| {
+        words
+            .iter()
+            .filter(|w| matches(&w.text))
+            .map(|w| w.confidence)
+            .max_by(f32::total_cmp)
+    };
+    for found in &mut ids.mrns {
+        let value = found.value.as_str();
+        let ocr = surest(&|text| {
+            let word = mrn::normalize(text);
+            word.len() == value.len() && same_under_confusion(&word, value)
+        });
+        if ocr.is_some_and(|c| c < FAINT_OCR_CONFIDENCE) {
+            found.confidence *= FAINT;
+        }
+    }
+    for found in &mut ids.dobs {
+        let value = *found.value.expose();
+        let ocr = surest(&|text| {
+            let reading = read_date(text, today).or_else(|| dates::read_date_undoing_confusions(text, today));
+            reading == Some(DateReading::Valid(value))
+        });
+        if ocr.is_some_and(|c| c < FAINT_OCR_CONFIDENCE) {
+            found.confidence *= FAINT;
+        }
+    }
+}
+
 /// The identifiers of a document from its pages' readings: values that agree (up to OCR
 /// slips) are one value; values that disagree are a conflict for a person, and `None`.
 pub fn document(pages: &[&PageIds]) -> PatientIds {
@@ -413,15 +468,27 @@ fn agree<T: Clone + PartialEq>(
     findings: &mut Vec<String>,
     same: impl Fn(&T, &T) -> bool,
 ) -> Option<Found<T>> {
-    let accepted: Vec<&Found<T>> = readings
-        .iter()
-        .copied()
-        .filter(|r| r.confidence >= ACCEPT)
-        .collect();
+    let at_least = |floor: f32| -> Vec<&Found<T>> {
+        readings
+            .iter()
+            .copied()
+            .filter(|r| r.confidence >= floor)
+            .collect()
+    };
+    let mut accepted = at_least(ACCEPT);
+    if accepted.is_empty() {
+        accepted = at_least(ACCEPT_FAINT);
+        if let Some(faint) = accepted.first() {
+            findings.push(format!(
+                "{what} read only from faint print (page {}): check against the page",
+                faint.page_no
+            ));
+        }
+    }
     if accepted.is_empty() {
         if let Some(doubtful) = readings.first() {
             findings.push(format!(
-                "{what} appear only where they cannot be trusted (a fax header on page {})",
+                "{what} appear only where they cannot be trusted (a fax header or faint print on page {})",
                 doubtful.page_no
             ));
         }
@@ -559,6 +626,101 @@ mod tests {
         assert_eq!(slipped.value, clean.value);
         assert!(slipped.confidence < clean.confidence);
         assert!(read("Patient: Jane Roe\nDOB: unknown").dob.is_none());
+    }
+
+    #[test]
+    fn other_wordings_of_the_labels() {
+        for (text, mrn) in [
+            ("Resident: Jane Roe  Chart Number: 448213", "448213"),
+            ("Client Name: Jane Roe\nPatient #: 448-213", "448213"),
+            ("Patient Number: 448213\nName: Jane Roe", "448213"),
+            ("Med Rec Number: 448213  Name: Jane Roe", "448213"),
+        ] {
+            let ids = read(text);
+            assert_eq!(
+                ids.mrn.map(|m| m.value.as_str().to_string()).as_deref(),
+                Some(mrn),
+                "{text}"
+            );
+            assert_eq!(
+                ids.name.map(|n| n.value.last.clone()).as_deref(),
+                Some("Roe"),
+                "{text}"
+            );
+        }
+        let ids = read("Patient: No known allergies. Chart reviewed with the team.");
+        assert!(ids.mrn.is_none() && ids.findings.is_empty(), "{:?}", ids.findings);
+    }
+
+    #[test]
+    fn labels_joined_by_slashes_share_the_values_after_them() {
+        let ids = read("PATIENT: Jane Roe\nDOB/Age/Sex: 05/27/1964 60Y F   MRN/FIN: 4482139");
+        assert_eq!(
+            ids.dob.unwrap().value,
+            Phi::new(NaiveDate::from_ymd_opt(1964, 5, 27).unwrap())
+        );
+        assert_eq!(ids.mrn.unwrap().value.as_str(), "4482139");
+        assert!(read("Patient: Jane Roe\nAge/DOB: 60").dob.is_none());
+    }
+
+    /// OCR words for `text`, every one read with `confidence` except those listed.
+    fn words(text: &str, confidence: f32, unsure: &[(&str, f32)]) -> Vec<Word> {
+        text.split_whitespace()
+            .map(|w| Word {
+                text: w.to_string(),
+                confidence: unsure.iter().find(|(u, _)| *u == w).map_or(confidence, |u| u.1),
+                bbox: [0; 4],
+            })
+            .collect()
+    }
+
+    fn weighed(page_no: u32, text: &str, unsure: &[(&str, f32)]) -> PageIds {
+        let mut ids = page(&rules(), page_no, text, today());
+        weigh_by_ocr(&mut ids, &words(text, 95.0, unsure), today());
+        ids
+    }
+
+    #[test]
+    fn faint_readings_are_not_trusted_alone_and_yield_to_clear_ones() {
+        let first = "HARBER, JARRED\nMRN 4232-44-02\nDOB 10/07/1947";
+        let second = "HARBER, JARRED  MRN: 433-44-02  DOB: 10/07/1947  Page 2 of 2";
+        // Read clearly, page 1 is trusted.
+        assert_eq!(
+            document(&[&weighed(1, first, &[])]).mrn.unwrap().value.as_str(),
+            "42324402"
+        );
+        // Read faintly, on its own it is used, less surely and with a finding for a person ...
+        let faint = weighed(1, first, &[("4232-44-02", 41.0)]);
+        let alone = document(&[&faint]);
+        let mrn = alone.mrn.unwrap();
+        assert_eq!(mrn.value.as_str(), "42324402");
+        assert!(mrn.confidence < ACCEPT);
+        assert!(
+            alone.findings.iter().any(|f| f.contains("faint print")),
+            "{:?}",
+            alone.findings
+        );
+        // ... but not if OCR slips had to be undone as well (`O` for `0`) ...
+        let slipped = weighed(1, "HARBER, JARRED\nMRN 4232-44-O2", &[("4232-44-O2", 41.0)]);
+        let doubly = document(&[&slipped]);
+        assert!(doubly.mrn.is_none());
+        assert!(
+            doubly.findings.iter().any(|f| f.contains("cannot be trusted")),
+            "{:?}",
+            doubly.findings
+        );
+        // ... and beside a clear reading, no conflict: the clear one.
+        let both = document(&[&faint, &weighed(2, second, &[])]);
+        assert_eq!(both.mrn.unwrap().value.as_str(), "4334402");
+        assert!(both.findings.is_empty(), "{:?}", both.findings);
+        // A faint birth date likewise; a text layer (no words) is read as it is.
+        let faint_dob = document(&[&weighed(1, first, &[("10/07/1947", 20.0)])])
+            .dob
+            .unwrap();
+        assert!(faint_dob.confidence < ACCEPT);
+        let mut text_layer = page(&rules(), 1, first, today());
+        weigh_by_ocr(&mut text_layer, &[], today());
+        assert!(document(&[&text_layer]).mrn.is_some());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::cover::CoverSheet;
 use crate::identify::{
     self, Found, IndexMatch, Mrn, PageIds, PatientIds, PatientIndex, same_under_confusion,
 };
-use crate::model::DocumentSpan;
+use crate::model::{DocumentSpan, Word};
 use crate::segment::{self, PageFacts};
 
 /// What the text stages need: the classifier, the identifier rules, the patient index (if one
@@ -38,6 +38,9 @@ pub struct PageInput<'a> {
     pub cover: Option<CoverSheet>,
     /// A barcode was seen on the page but could not be read.
     pub unreadable_barcode: bool,
+    /// The OCR words with their confidences (none for a text layer): identifiers OCR was unsure
+    /// of are trusted less.
+    pub words: &'a [Word],
 }
 
 /// The documents of one file, and its cover sheets as (page number, payload).
@@ -50,7 +53,11 @@ pub struct Understood {
 pub fn understand(stages: &TextStages<'_>, pages: &[PageInput<'_>]) -> Understood {
     let page_ids: Vec<PageIds> = pages
         .iter()
-        .map(|p| identify::page(stages.rules, p.page_no, p.text, stages.today))
+        .map(|p| {
+            let mut ids = identify::page(stages.rules, p.page_no, p.text, stages.today);
+            identify::weigh_by_ocr(&mut ids, p.words, stages.today);
+            ids
+        })
         .collect();
     let titles: Vec<bool> = pages
         .iter()

@@ -364,6 +364,7 @@ impl ReadPage {
             text: &self.text.text,
             cover: self.cover.clone(),
             unreadable_barcode: self.unreadable_barcode,
+            words: &self.text.quality.words,
         }
     }
 }

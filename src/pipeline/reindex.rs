@@ -26,7 +26,7 @@ use crate::cover::CoverSheet;
 use crate::decode::{self, Limits};
 use crate::identify::{self, PatientIndex};
 use crate::intake;
-use crate::model::{ErrorKind, Failure, PageText, Stage};
+use crate::model::{ErrorKind, Failure, PageText, Stage, Word};
 
 /// Files per batch (and per transaction) unless told otherwise.
 pub const BATCH: usize = 500;
@@ -131,7 +131,10 @@ pub fn reindex(
         let work: Vec<Result<(Plan, Option<Reread>), Failure>> = match ocr {
             None => files
                 .par_iter()
-                .map(|file| Ok((replan(file, &stored_inputs(file)).0, None)))
+                .map(|file| {
+                    let words = stored_words(file);
+                    Ok((replan(file, &stored_inputs(file, &words)).0, None))
+                })
                 .collect(),
             Some(workers) => workers.pool.install(|| {
                 files
@@ -225,22 +228,34 @@ pub fn reindex(
     Ok(report)
 }
 
-/// The stored pages and cover sheets of a file, in page order, as the text stages take them.
-fn stored_inputs(file: &StoredFile) -> Vec<PageInput<'_>> {
-    let mut pages: Vec<PageInput<'_>> = file
+/// The OCR words of a file's stored pages, in their order.
+fn stored_words(file: &StoredFile) -> Vec<Vec<Word>> {
+    file.pages
+        .iter()
+        .map(|p| p.words.as_deref().map(archive::parse_words).unwrap_or_default())
+        .collect()
+}
+
+/// The stored pages (with their `words`) and cover sheets of a file, in page order, as the
+/// text stages take them.
+fn stored_inputs<'a>(file: &'a StoredFile, words: &'a [Vec<Word>]) -> Vec<PageInput<'a>> {
+    let mut pages: Vec<PageInput<'a>> = file
         .pages
         .iter()
-        .map(|(page_no, text)| PageInput {
-            page_no: *page_no,
-            text,
+        .zip(words)
+        .map(|(page, words)| PageInput {
+            page_no: page.page_no,
+            text: &page.text,
             cover: None,
             unreadable_barcode: false,
+            words,
         })
         .chain(file.covers.iter().map(|(page_no, payload)| PageInput {
             page_no: *page_no,
             text: "",
             cover: CoverSheet::parse(payload),
             unreadable_barcode: false,
+            words: &[],
         }))
         .collect();
     pages.sort_by_key(|p| p.page_no);
@@ -468,7 +483,7 @@ fn store_reread(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let stored: std::collections::HashMap<u32, &str> =
-        file.pages.iter().map(|(n, text)| (*n, text.as_str())).collect();
+        file.pages.iter().map(|p| (p.page_no, p.text.as_str())).collect();
     let changed = reread
         .pages
         .iter()
@@ -561,6 +576,7 @@ intravenous ceftriaxone and azithromycin. She improved steadily and was discharg
                 text: &text,
                 cover: None,
                 unreadable_barcode: false,
+                words: &[],
             };
             let documents = understand(&stages, &[input]).documents;
             let new = NewFile {
