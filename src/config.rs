@@ -101,7 +101,7 @@ impl Default for PreprocessConfig {
             orientation_min_confidence: 1.5,
             deskew: true,
             max_skew_degrees: 10.0,
-            min_skew_degrees: 1.0,
+            min_skew_degrees: 0.4,
             resolution: true,
             target_dpi: 300,
             min_dpi: 200,
@@ -324,7 +324,7 @@ impl Default for OcrConfig {
         OcrConfig {
             engine: EngineKind::Tesseract,
             language: "eng".to_string(),
-            psm: 3,
+            psm: 4,
             datapath: String::new(),
             fake_delay_ms: 0,
             fake_abort_width: 0,
