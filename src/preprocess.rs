@@ -203,6 +203,9 @@ pub fn turn(image: &GrayImage, clockwise: u16) -> GrayImage {
 /// Side of the square blocks the background is estimated over, in pixels.
 const BLOCK: u32 = 48;
 
+/// A pixel darker than this share of its paper's brightness may be ink.
+const INK_CANDIDATE: f32 = 0.9;
+
 /// Paper brightness varying more than this across the page (5th to 95th percentile of blocks)
 /// is uneven lighting.
 const UNEVEN: f32 = 45.0;
@@ -256,19 +259,28 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
     sorted.sort_by(f32::total_cmp);
     let paper_low = sorted[sorted.len() / 20];
     let paper_high = sorted[sorted.len() - 1 - sorted.len() / 20];
-    // Ink level relative to the local background: a low percentile of a sample.
     let block_of = |x: u32, y: u32| background[((y / BLOCK) * bw + x / BLOCK) as usize];
     let mut levels: Vec<f32> = (0..h)
         .step_by(3)
         .flat_map(|y| (0..w).step_by(3).map(move |x| (x, y)))
         .map(|(x, y)| image.get_pixel(x, y)[0] as f32 / block_of(x, y).max(1.0))
         .collect();
-    let k = levels.len() / 200;
-    let ink = levels.select_nth_unstable_by(k, f32::total_cmp).1.min(1.0);
+    // Ink level relative to the local background: a low percentile of the pixels darker than
+    // the paper. Of all pixels it would land on letter edges of a page with a few lines only
+    // and call its ink faint; a page with almost no such pixels is not judged.
+    let sampled = levels.len();
+    levels.retain(|&level| level < INK_CANDIDATE);
+    let ink = if levels.len() * 2000 < sampled {
+        1.0
+    } else {
+        let k = levels.len() / 5;
+        *levels.select_nth_unstable_by(k, f32::total_cmp).1
+    };
     let uneven = paper_high - paper_low > UNEVEN;
     // Ink that stays lighter than 45% of its paper is faint.
     let faint = ink > 0.45 && ink < 0.9;
     let dark_paper = paper_high < 200.0;
+    tracing::debug!(paper_low, paper_high, ink, uneven, faint, dark_paper, "page contrast");
     if !(uneven || faint || dark_paper) {
         return false;
     }
@@ -734,6 +746,25 @@ mod tests {
             first_word < 100 && late_word < 100,
             "ink darkened: {first_word} {late_word}"
         );
+    }
+
+    #[test]
+    fn a_page_of_one_dark_line_with_soft_edges_is_not_faint() {
+        // The last lines of a letter: dark ink, its edges softened by blur and JPEG, on a page
+        // otherwise empty. Less than one pixel in 200 is ink.
+        let mut sparse = GrayImage::from_pixel(1700, 2200, image::Luma([240]));
+        for x in 170..1530 {
+            if x % 90 > 70 {
+                continue; // between words
+            }
+            for y in 295..322 {
+                let core = (300..312).contains(&y);
+                sparse.put_pixel(x, y, image::Luma([if core { 40 } else { 170 }]));
+            }
+        }
+        let mut copy = sparse.clone();
+        assert!(!normalize_contrast(&mut copy), "left alone");
+        assert_eq!(copy, sparse);
     }
 
     #[test]
