@@ -429,8 +429,9 @@ fn read_page(
                 .with_engine(|engine| engine.recognize(&prepared.image, prepared.dpi))
                 .map_err(|e| e.context(format!("page {page_no}")))?;
             quality.ocr_ms = Some(started.elapsed().as_secs_f32() * 1000.0);
-            let (mut cover, mut unreadable_barcode) = (cover::in_text(&output.text), false);
-            if cover.is_none() && output.text.split_whitespace().count() < FEW_WORDS {
+            let text = ocr::mend_capital_i(&output.text);
+            let (mut cover, mut unreadable_barcode) = (cover::in_text(&text), false);
+            if cover.is_none() && text.split_whitespace().count() < FEW_WORDS {
                 match cover::scan(&prepared.image, true) {
                     Scan::Cover(found) => cover = Some(found),
                     Scan::Unreadable => unreadable_barcode = true,
@@ -442,7 +443,7 @@ fn read_page(
             quality.needs_rescan = needs_rescan && cover.is_none();
             quality.words = output.words;
             Ok(ReadPage {
-                text: page_text(output.text, Some(output.mean_confidence), quality),
+                text: page_text(text, Some(output.mean_confidence), quality),
                 cover,
                 unreadable_barcode,
             })
