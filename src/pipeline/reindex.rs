@@ -9,12 +9,12 @@
 //! or a document a person confirmed (`review accept`) keeps its values, and a file holding such
 //! a document keeps its split.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
 use rayon::prelude::*;
 use rusqlite::TransactionBehavior;
 use serde::Serialize;
-
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 
 use super::documents::{PageInput, TextStages, understand};
 use super::{ReadPage, Workers, read_page};
