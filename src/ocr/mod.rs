@@ -123,10 +123,15 @@ mod tests {
     #[test]
     fn a_capital_i_read_as_a_stroke_is_put_back() {
         assert_eq!(
-            mend_capital_i("his chart that | have available.\nOtherwise, l will look. \\f you have\n{n discussion"),
+            mend_capital_i(
+                "his chart that | have available.\nOtherwise, l will look. \\f you have\n{n discussion"
+            ),
             "his chart that I have available.\nOtherwise, I will look. If you have\nIn discussion"
         );
-        assert_eq!(mend_capital_i("penicillamine. \\ would"), "penicillamine. I would");
+        assert_eq!(
+            mend_capital_i("penicillamine. \\ would"),
+            "penicillamine. I would"
+        );
     }
 
     #[test]
