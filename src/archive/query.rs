@@ -52,6 +52,11 @@ pub struct ExportRecord {
     pub doc_type: Option<String>,
     pub doc_type_confidence: Option<f64>,
     pub patient: Option<PatientJson>,
+    /// How sure the reading of the patient is (0..1), or how it matched the patient index.
+    pub patient_confidence: Option<f64>,
+    /// `mrn`, `mrn_ocr_name_dob`, `name_dob` (matched the patient index that way), `orphan`, or
+    /// null (no index loaded).
+    pub patient_match: Option<String>,
     pub text: String,
     pub ocr_confidence: Option<f64>,
 }
@@ -271,7 +276,8 @@ pub fn export(
 ) -> anyhow::Result<usize> {
     let mut stmt = conn.prepare(
         "SELECT d.id, f.source_name, f.sha256, d.first_page, d.n_pages, d.doc_type, d.doc_type_confidence,
-                d.patient_mrn, d.patient_last, d.patient_first, d.patient_dob
+                d.patient_mrn, d.patient_last, d.patient_first, d.patient_dob, d.patient_confidence,
+                d.patient_match
          FROM documents d JOIN files f ON f.id = d.file_id ORDER BY d.id",
     )?;
     let mut rows = stmt.query([])?;
@@ -293,6 +299,8 @@ pub fn export(
             doc_type: row.get(5)?,
             doc_type_confidence: row.get(6)?,
             patient: patient_json(row, 7)?,
+            patient_confidence: row.get(11)?,
+            patient_match: row.get(12)?,
             text,
             ocr_confidence: mean_confidence(&pages),
         })?;

@@ -61,6 +61,8 @@ fn export_has_exactly_the_agreed_keys() {
         "doc_type",
         "doc_type_confidence",
         "patient",
+        "patient_confidence",
+        "patient_match",
         "text",
         "ocr_confidence",
     ];

@@ -30,6 +30,7 @@ fn an_index_loaded_later_matches_on_reindex_and_a_dry_run_changes_nothing() {
     let report = run.json();
     assert_eq!(report["newly_matched"], 1, "{report}");
     assert_eq!(matched(), "mrn");
+    assert_eq!(t.export()[0]["patient_match"], "mrn", "the export says so too");
     let audit = t.run(&["audit", "list", "--json"]).json();
     assert!(
         audit
