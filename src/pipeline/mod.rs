@@ -331,6 +331,17 @@ fn process(context: &Shared<'_>, job: &Job) -> Processed {
         };
         understand(&stages, &inputs)
     };
+    if understood.documents.is_empty() {
+        // Only cover sheets: filed, it would be a file no search, export or review shows.
+        return Processed::Failed {
+            identity,
+            failure: Failure::new(
+                Stage::Decode,
+                ErrorKind::Empty,
+                "the file holds only cover sheets, no pages to file (scan the sheet with its document)",
+            ),
+        };
+    }
     // Cover sheets are not content: only the pages of documents are filed.
     let content = pages
         .into_iter()

@@ -185,6 +185,20 @@ fn cover_sheets_start_documents_supply_their_values_and_are_not_filed() {
     assert_eq!(source, "cover_sheet");
 }
 
+#[test]
+fn a_file_of_cover_sheets_only_is_refused_with_its_reason() {
+    let t = TestDir::new();
+    let sheet = t.inbox().join("sheet.pdf");
+    let run = t.run(&["cover-sheet", "--mrn", "702-519", "-o", sheet.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let ingest = t.ingest();
+    assert_eq!(ingest.code, 1, "{ingest:?}");
+    assert!(t.export().is_empty());
+    let failures = t.failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].1.contains("only cover sheets"), "{failures:?}");
+}
+
 fn write_index(t: &TestDir, rows: &str) -> std::path::PathBuf {
     let path = t.path().join("patients.csv");
     std::fs::write(&path, format!("mrn,last,first,dob,sex,aliases\n{rows}")).unwrap();
