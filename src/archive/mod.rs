@@ -98,6 +98,11 @@ impl Archive {
     pub fn object_path(&self, sha256: &str) -> PathBuf {
         objects::path(&self.dir, sha256)
     }
+
+    /// Removes what writes of originals killed over an hour ago left behind; returns how many.
+    pub fn sweep_stale_writes(&self) -> std::io::Result<usize> {
+        objects::sweep_incoming(&self.dir, Duration::from_secs(3600))
+    }
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

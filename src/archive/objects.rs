@@ -29,6 +29,33 @@ pub fn store(archive_dir: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<
     Ok(target)
 }
 
+/// Removes the temporary files of object writes that a killed process left behind (older than
+/// `older_than`, so a write under way in another process is never touched); returns how many.
+pub fn sweep_incoming(archive_dir: &Path, older_than: std::time::Duration) -> std::io::Result<usize> {
+    let mut removed = 0;
+    let Ok(fans) = std::fs::read_dir(archive_dir.join("objects")) else {
+        return Ok(0);
+    };
+    for fan in fans.flatten() {
+        if !fan.file_type()?.is_dir() {
+            continue;
+        }
+        for entry in std::fs::read_dir(fan.path())?.flatten() {
+            let stale = entry.file_name().to_string_lossy().starts_with(".incoming-")
+                && entry
+                    .metadata()?
+                    .modified()?
+                    .elapsed()
+                    .is_ok_and(|age| age >= older_than);
+            if stale {
+                std::fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +70,22 @@ mod tests {
         store(dir.path(), &sha, b"scan").unwrap();
         let leftovers = std::fs::read_dir(stored.parent().unwrap()).unwrap().count();
         assert_eq!(leftovers, 1);
+    }
+
+    #[test]
+    fn stale_temporary_objects_are_swept_and_fresh_ones_and_objects_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let sha = crate::intake::sha256_hex(b"scan");
+        let stored = store(dir.path(), &sha, b"scan").unwrap();
+        let leftover = stored.parent().unwrap().join(".incoming-abc123");
+        std::fs::write(&leftover, b"half a sca").unwrap();
+        let hour = std::time::Duration::from_secs(3600);
+        assert_eq!(
+            sweep_incoming(dir.path(), hour).unwrap(),
+            0,
+            "too fresh: maybe being written"
+        );
+        assert_eq!(sweep_incoming(dir.path(), std::time::Duration::ZERO).unwrap(), 1);
+        assert!(!leftover.exists() && stored.exists());
     }
 }

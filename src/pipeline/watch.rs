@@ -88,6 +88,11 @@ pub fn watch(
     let context = Shared::new(config, archive, workers, classifier, &observer)?;
     let folders = &settings.folders;
     let _lock = folders.lock()?;
+    match archive.sweep_stale_writes() {
+        Ok(0) => {}
+        Ok(n) => info!(n, "removed temporary files of interrupted writes of originals"),
+        Err(e) => warn!(error = %e, "could not sweep temporary files of interrupted writes"),
+    }
     let max_in_flight = workers.engines.len() * 2;
     let (job_sender, job_receiver) = crossbeam_channel::unbounded::<(Job, Processed)>();
     let (done_sender, done_receiver) = crossbeam_channel::unbounded::<FileReport>();
