@@ -187,6 +187,8 @@ struct Labelled<'a> {
     value: &'a str,
     /// The label was followed by a colon (required of name labels: `RE` and `Name` are words).
     colon: bool,
+    /// Its place in a run of labels joined by slashes, and the run's length.
+    joined: Option<(usize, usize)>,
 }
 
 fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
@@ -213,19 +215,37 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
             start,
             value: trimmed.trim_end(),
             colon: punctuation.contains(':') || punctuation.contains('#'),
+            joined: None,
         });
     }
     // Labels joined by slashes share the values after the last one, in order
-    // (`DOB/Age/Sex: 05/27/1964 60Y F`): a label followed only by `/` and another label takes
-    // that one's value.
-    for i in (0..out.len().saturating_sub(1)).rev() {
-        let gap = &line[found[i].1..found[i + 1].0];
-        if gap.trim() == "/" {
-            out[i].value = out[i + 1].value;
-            out[i].colon = out[i + 1].colon;
+    // (`DOB/Age/Sex: 05/27/1964 60Y F`, `MRN/FIN: 448213/7788123`): each takes that value and
+    // its place in the run.
+    let mut i = 0;
+    while i < out.len() {
+        let mut last = i;
+        while last + 1 < out.len() && line[found[last].1..found[last + 1].0].trim() == "/" {
+            last += 1;
         }
+        if last > i {
+            let (value, colon) = (out[last].value, out[last].colon);
+            for (place, label) in out[i..=last].iter_mut().enumerate() {
+                label.value = value;
+                label.colon = colon;
+                label.joined = Some((place, last - i + 1));
+            }
+        }
+        i = last + 1;
     }
     out
+}
+
+/// The part of a value shared by labels joined by slashes that belongs to the label at `place`
+/// of `of`, when its first word is as many values joined by slashes (`448213/7788123`).
+fn own_part(value: &str, (place, of): (usize, usize)) -> Option<&str> {
+    let word = value.split_whitespace().next()?;
+    let parts: Vec<&str> = word.split('/').collect();
+    (parts.len() == of).then(|| parts[place])
 }
 
 /// `No.`, `Number`, `Num` after a label (`Medical Record No: 123`).
@@ -276,7 +296,11 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
         for (i, label) in found.iter().enumerate() {
             match label.kind {
                 Kind::Mrn => {
-                    if let Some(reading) = read_mrn(rules, label.value) {
+                    let value = label
+                        .joined
+                        .and_then(|place| own_part(label.value, place))
+                        .unwrap_or(label.value);
+                    if let Some(reading) = read_mrn(rules, value) {
                         id_lines.push(line_idx);
                         match reading {
                             MrnReading::Valid { mrn, corrected } => ids.mrns.push(Found {
@@ -323,7 +347,10 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     }
                 }
                 Kind::Name if label.colon => {
-                    if let Some(name) = PersonName::parse(first_column(label.value)) {
+                    // `Re: Jane Doe (DOB ...)`: the name ends where the bracket opens.
+                    let value = first_column(label.value)
+                        .trim_end_matches(|c: char| c.is_whitespace() || "([,;-".contains(c));
+                    if let Some(name) = PersonName::parse(value) {
                         ids.names.push(Found {
                             value: name,
                             confidence: scale * LABELLED,
@@ -654,13 +681,23 @@ mod tests {
 
     #[test]
     fn labels_joined_by_slashes_share_the_values_after_them() {
-        let ids = read("PATIENT: Jane Roe\nDOB/Age/Sex: 05/27/1964 60Y F   MRN/FIN: 4482139");
+        let ids = read("PATIENT: Jane Roe\nDOB/Age/Sex: 05/27/1964 60Y F   MRN/FIN: 4482139/7788123");
         assert_eq!(
             ids.dob.unwrap().value,
             Phi::new(NaiveDate::from_ymd_opt(1964, 5, 27).unwrap())
         );
         assert_eq!(ids.mrn.unwrap().value.as_str(), "4482139");
         assert!(read("Patient: Jane Roe\nAge/DOB: 60").dob.is_none());
+        let ids = read("Patient: Jane Roe  FIN/MRN: 7788123/4482139");
+        assert_eq!(ids.mrn.unwrap().value.as_str(), "4482139");
+    }
+
+    #[test]
+    fn a_name_in_running_text_ends_at_a_bracket() {
+        let ids = read("Re: Jane Doe (DOB 3/14/1958, MRN 448213)");
+        let name = ids.name.unwrap().value;
+        assert_eq!((name.last.as_str(), name.first.as_str()), ("Doe", "Jane"));
+        assert_eq!(ids.mrn.unwrap().value.as_str(), "448213");
     }
 
     /// OCR words for `text`, every one read with `confidence` except those listed.
