@@ -206,15 +206,17 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
     for (i, &(start, end, kind)) in found.iter().enumerate() {
         let value_end = found.get(i + 1).map_or(line.len(), |next| next.0);
         let after = &line[end..value_end];
-        let trimmed =
-            after.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '#' | '.' | '-' | '='));
+        // `;` is a colon OCR read with a tail (`DOB; 03/14/1958`).
+        let trimmed = after.trim_start_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ':' | ';' | '#' | '.' | '-' | '=')
+        });
         let punctuation = &after[..after.len() - trimmed.len()];
         let trimmed = strip_number_word(trimmed);
         out.push(Labelled {
             kind,
             start,
             value: trimmed.trim_end(),
-            colon: punctuation.contains(':') || punctuation.contains('#'),
+            colon: punctuation.contains([':', ';', '#']),
             joined: None,
         });
     }
@@ -690,6 +692,17 @@ mod tests {
         assert!(read("Patient: Jane Roe\nAge/DOB: 60").dob.is_none());
         let ids = read("Patient: Jane Roe  FIN/MRN: 7788123/4482139");
         assert_eq!(ids.mrn.unwrap().value.as_str(), "4482139");
+    }
+
+    #[test]
+    fn a_colon_read_as_a_semicolon_still_ends_a_label() {
+        let ids = read("NAME; Jane A. Doe   DOB; 03/14/1958   MRN; 448213");
+        assert_eq!(ids.name.unwrap().value.last, "Doe");
+        assert_eq!(
+            ids.dob.unwrap().value,
+            Phi::new(NaiveDate::from_ymd_opt(1958, 3, 14).unwrap())
+        );
+        assert_eq!(ids.mrn.unwrap().value.as_str(), "448213");
     }
 
     #[test]
