@@ -80,14 +80,7 @@ fn verify_finds_a_flipped_byte_in_a_stored_original() {
     assert!(clean.stdout.contains("2 stored originals checked"), "{clean:?}");
 
     let sha = t.export()[0]["sha256"].as_str().unwrap().to_string();
-    let object = t.archive().join("objects").join(&sha[..2]).join(&sha[2..]);
-    let mut bytes = std::fs::read(&object).unwrap();
-    bytes[100] ^= 0x01;
-    let mut permissions = std::fs::metadata(&object).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    permissions.set_readonly(false);
-    std::fs::set_permissions(&object, permissions).unwrap();
-    std::fs::write(&object, bytes).unwrap();
+    t.damage_stored_original(&sha);
 
     let broken = t.run(&["verify"]);
     assert_eq!(broken.code, 1, "{broken:?}");

@@ -118,6 +118,27 @@ impl TestDir {
         command
     }
 
+    /// Where the archive stores the original with this SHA-256.
+    pub fn stored_original(&self, sha256: &str) -> PathBuf {
+        self.archive()
+            .join("objects")
+            .join(&sha256[..2])
+            .join(&sha256[2..])
+    }
+
+    /// Flips one byte of the stored original with this SHA-256 (made writable first, as the
+    /// archive stores it read-only), as damage on disk would.
+    pub fn damage_stored_original(&self, sha256: &str) {
+        let object = self.stored_original(sha256);
+        let mut bytes = std::fs::read(&object).unwrap();
+        bytes[100] ^= 0x01;
+        let mut permissions = std::fs::metadata(&object).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        permissions.set_readonly(false);
+        std::fs::set_permissions(&object, permissions).unwrap();
+        std::fs::write(&object, bytes).unwrap();
+    }
+
     /// `chartscan ingest` over the inbox.
     pub fn ingest(&self) -> Run {
         let inbox = self.inbox();

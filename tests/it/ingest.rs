@@ -229,7 +229,7 @@ fn originals_are_stored_byte_identical_under_their_hash() {
     assert_eq!(t.ingest().code, 0);
     let record = &t.export()[0];
     let sha = record["sha256"].as_str().unwrap();
-    let stored = t.archive().join("objects").join(&sha[..2]).join(&sha[2..]);
+    let stored = t.stored_original(sha);
     assert_eq!(std::fs::read(stored).unwrap(), std::fs::read(&input).unwrap());
     let mode = std::fs::metadata(t.archive()).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700, "the archive is readable by its owner only");

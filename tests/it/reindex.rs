@@ -196,7 +196,7 @@ fn a_purge_takes_the_whole_file_after_asking_and_is_audited() {
     assert_eq!(t.ingest().code, 0);
     let a = t.export().into_iter().find(|r| r["source"] == "a.pdf").unwrap();
     let (id, sha) = (a["id"].to_string(), a["sha256"].as_str().unwrap().to_string());
-    let object = t.archive().join("objects").join(&sha[..2]).join(&sha[2..]);
+    let object = t.stored_original(&sha);
     assert!(object.is_file());
 
     let ask = t.run(&["purge", &id]);
@@ -271,14 +271,7 @@ fn reindex_ocr_reads_the_originals_again_and_leaves_a_damaged_one_alone() {
 
     // The third file's stored original is damaged: it is reported and left as it was.
     let sha = exported[2]["sha256"].as_str().unwrap().to_string();
-    let object = t.archive().join("objects").join(&sha[..2]).join(&sha[2..]);
-    let mut bytes = std::fs::read(&object).unwrap();
-    bytes[100] ^= 0x01;
-    let mut permissions = std::fs::metadata(&object).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    permissions.set_readonly(false);
-    std::fs::set_permissions(&object, permissions).unwrap();
-    std::fs::write(&object, bytes).unwrap();
+    t.damage_stored_original(&sha);
 
     let run = t.run(&["reindex", "--ocr"]);
     assert_eq!(run.code, 1, "a file could not be read again: {run:?}");
