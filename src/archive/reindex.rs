@@ -353,13 +353,7 @@ pub fn replace_pages(
         };
         super::write::insert_page(tx, file_id, document_id, page)?;
     }
-    for (page_no, payload) in covers {
-        tx.execute(
-            "INSERT INTO cover_sheets (file_id, page_no, payload) VALUES (?1, ?2, ?3)",
-            params![file_id, page_no, payload],
-        )?;
-    }
-    Ok(())
+    super::write::insert_cover_sheets(tx, file_id, covers)
 }
 
 /// Whether any document of these has a correction on record (a person decided something).

@@ -160,12 +160,7 @@ pub fn file(
     for (page, document_idx) in new.pages.iter().zip(&page_documents) {
         insert_page(&tx, file_id, document_ids[*document_idx], page)?;
     }
-    for (page_no, payload) in &new.covers {
-        tx.execute(
-            "INSERT INTO cover_sheets (file_id, page_no, payload) VALUES (?1, ?2, ?3)",
-            params![file_id, page_no, payload],
-        )?;
-    }
+    insert_cover_sheets(&tx, file_id, &new.covers)?;
     insert_intake(&tx, &IntakeRow::of(new, "filed", file_id), &at)?;
     let detail = serde_json::json!({"sha256": new.sha256, "file_id": file_id});
     super::audit::append(&tx, "ingest", &document_ids, detail, &at)?;
@@ -211,6 +206,19 @@ pub(super) fn insert_page(
         page.quality.preprocess_ms.map(f64::from),
         page.quality.ocr_ms.map(f64::from),
     ])?;
+    Ok(())
+}
+
+/// Records the cover sheets (page number, payload) of file `file_id`.
+pub(super) fn insert_cover_sheets(
+    conn: &Connection,
+    file_id: i64,
+    covers: &[(u32, String)],
+) -> anyhow::Result<()> {
+    for (page_no, payload) in covers {
+        conn.prepare_cached("INSERT INTO cover_sheets (file_id, page_no, payload) VALUES (?1, ?2, ?3)")?
+            .execute(params![file_id, page_no, payload])?;
+    }
     Ok(())
 }
 
