@@ -305,14 +305,9 @@ fn process(context: &Shared<'_>, job: &Job) -> Processed {
     };
     let n_pages = opened.n_pages();
     (context.observer)(Event::FileOpened { n_pages });
-    let pages = (0..n_pages)
-        .into_par_iter()
-        .map(|page_idx| {
-            let page = read_page(context.config, context.workers, &opened, page_idx);
-            (context.observer)(Event::PageDone);
-            page
-        })
-        .collect::<Result<Vec<ReadPage>, Failure>>();
+    let pages = read_pages(context.config, context.workers, &opened, &|| {
+        (context.observer)(Event::PageDone)
+    });
     let pages = match pages {
         Ok(pages) => pages,
         Err(failure) => return Processed::Failed { identity, failure },
@@ -343,11 +338,7 @@ fn process(context: &Shared<'_>, job: &Job) -> Processed {
         };
     }
     // Cover sheets are not content: only the pages of documents are filed.
-    let content = pages
-        .into_iter()
-        .filter(|p| p.cover.is_none())
-        .map(|p| p.text)
-        .collect();
+    let content = ReadPage::content(pages);
     Processed::Ready(Box::new(NewFile {
         origin: job.origin.clone(),
         sha256: intake.sha256,
@@ -368,6 +359,15 @@ struct ReadPage {
 }
 
 impl ReadPage {
+    /// The pages of a file to file as content: all but its cover sheets.
+    fn content(pages: Vec<ReadPage>) -> Vec<PageText> {
+        pages
+            .into_iter()
+            .filter(|p| p.cover.is_none())
+            .map(|p| p.text)
+            .collect()
+    }
+
     /// The page as the text stages take it.
     fn input(&self) -> PageInput<'_> {
         PageInput {
@@ -378,6 +378,24 @@ impl ReadPage {
             words: &self.text.quality.words,
         }
     }
+}
+
+/// Reads every page of an opened file, in parallel on the worker pool (the caller runs on it);
+/// `page_done` is told after each page.
+fn read_pages(
+    config: &Config,
+    workers: &Workers,
+    opened: &decode::Opened,
+    page_done: &(dyn Fn() + Sync),
+) -> Result<Vec<ReadPage>, Failure> {
+    (0..opened.n_pages())
+        .into_par_iter()
+        .map(|page_idx| {
+            let page = read_page(config, workers, opened, page_idx);
+            page_done();
+            page
+        })
+        .collect()
 }
 
 /// A page with fewer words than this is looked at closely for a cover-sheet barcode.

@@ -17,7 +17,7 @@ use rusqlite::TransactionBehavior;
 use serde::Serialize;
 
 use super::documents::{PageInput, TextStages, understand};
-use super::{ReadPage, Workers, read_page};
+use super::{ReadPage, Workers, read_pages};
 use crate::archive::reindex::{self as stored, Keep, Selection, StoredDocument, StoredFile};
 use crate::archive::{self, Archive, NewDocument, audit};
 use crate::classify::Classifier;
@@ -143,11 +143,7 @@ pub fn reindex(
                         let read = reread_guarded(config, workers, archive, &limits, file)?;
                         let inputs: Vec<PageInput<'_>> = read.iter().map(ReadPage::input).collect();
                         let (plan, covers) = replan(file, &inputs);
-                        let pages = read
-                            .into_iter()
-                            .filter(|p| p.cover.is_none())
-                            .map(|p| p.text)
-                            .collect();
+                        let pages = ReadPage::content(read);
                         Ok((plan, Some(Reread { pages, covers })))
                     })
                     .collect()
@@ -281,10 +277,7 @@ fn reread_guarded(
             ));
         }
         let opened = decode::open(Arc::from(bytes), limits)?;
-        (0..opened.n_pages())
-            .into_par_iter()
-            .map(|page_idx| read_page(config, workers, &opened, page_idx))
-            .collect()
+        read_pages(config, workers, &opened, &|| {})
     };
     catch_unwind(AssertUnwindSafe(reread)).unwrap_or_else(|_| {
         Err(Failure::new(
