@@ -38,7 +38,7 @@ pub fn os_user() -> String {
 
 /// SHA-256 of a text (a search query), hex.
 pub fn text_hash(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
+    crate::intake::sha256_hex(text.as_bytes())
 }
 
 fn row_hash(prev: &str, id: i64, at: &str, user: &str, action: &str, ids: &str, detail: &str) -> String {

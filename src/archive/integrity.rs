@@ -3,7 +3,6 @@
 
 use anyhow::Context;
 use rusqlite::Connection;
-use sha2::{Digest, Sha256};
 
 use super::Archive;
 
@@ -26,7 +25,7 @@ pub fn verify_integrity(archive: &Archive, conn: &Connection) -> anyhow::Result<
         let path = archive.object_path(&sha256);
         match std::fs::read(&path) {
             Ok(bytes) => {
-                let actual = hex::encode(Sha256::digest(&bytes));
+                let actual = crate::intake::sha256_hex(&bytes);
                 if actual != sha256 {
                     report.problems.push(format!(
                         "file {id}: stored original {sha256} does not match its hash (now {actual}, {} bytes, recorded {size})",
