@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use super::write::timestamp;
 use crate::identify::{
-    DateReading, IndexPatient, MemoryIndex, Mrn, PatientIndex, PersonName, normalize_mrn, read_date,
+    DateReading, IndexPatient, MemoryIndex, Mrn, PatientIndex, PersonName, normalize_mrn, patients_named,
+    read_date,
 };
 
 /// What an import did.
@@ -223,5 +224,18 @@ impl PatientIndex for IndexLookup<'_> {
 
     fn by_dob(&self, dob: NaiveDate) -> Vec<IndexPatient> {
         self.query("dob", &dob.to_string())
+    }
+
+    /// Reads the whole index: a name is compared up to OCR slips and accents, which no SQL
+    /// index serves. Asked only for documents with neither MRN nor birth date readable.
+    fn by_name(&self, name: &PersonName) -> Vec<IndexPatient> {
+        let result = (|| -> rusqlite::Result<Vec<IndexPatient>> {
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!("SELECT {PATIENT_COLUMNS} FROM patients"))?;
+            let rows = stmt.query_map([], patient_from)?;
+            Ok(patients_named(name, rows.filter_map(Result::ok).flatten()))
+        })();
+        result.unwrap_or_default()
     }
 }

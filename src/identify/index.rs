@@ -1,13 +1,15 @@
 //! Matching a document's identifiers against the patient index (the master patient index a
 //! records office keeps): exact MRN; an MRN one OCR slip away, confirmed by name and date of
-//! birth; or name and date of birth when the MRN is unreadable. Anything else, and anything
-//! that contradicts the index, is an orphan for a person to resolve.
+//! birth; or name and date of birth when the MRN is unreadable; or, when neither MRN nor date of
+//! birth could be read (a faded label), the one patient the index has by that name, if what
+//! can be made out of both agrees with them, for a person to confirm. Anything else, and
+//! anything that contradicts the index, is an orphan for a person to resolve.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::{Mrn, PatientIds, PersonName, edit_distance};
+use super::{Glimpses, Mrn, PatientIds, PersonName, edit_distance, mrn};
 
 /// A patient as the index knows them. Patient data: `Debug` prints a placeholder.
 #[derive(Clone, PartialEq, Eq)]
@@ -29,6 +31,9 @@ impl std::fmt::Debug for IndexPatient {
 pub trait PatientIndex {
     fn by_mrn(&self, mrn: &Mrn) -> Option<IndexPatient>;
     fn by_dob(&self, dob: NaiveDate) -> Vec<IndexPatient>;
+    /// The patients whose name, or one of whose aliases, is `name` up to one OCR slip in each
+    /// part. Asked only for documents whose MRN and date of birth were both unreadable.
+    fn by_name(&self, name: &PersonName) -> Vec<IndexPatient>;
 }
 
 /// How a document was tied to a patient.
@@ -38,6 +43,10 @@ pub enum MatchBasis {
     /// The MRN read was one character off the index's, and name and date of birth agree.
     MrnOcrWithNameAndDob,
     NameAndDob,
+    /// Neither MRN nor date of birth could be read, the name is one patient's, and what could be
+    /// made out of the MRN and the date of birth agrees with that patient. For a person to
+    /// confirm.
+    NameAndPartialIds,
 }
 
 impl MatchBasis {
@@ -46,6 +55,7 @@ impl MatchBasis {
             MatchBasis::Mrn => "mrn",
             MatchBasis::MrnOcrWithNameAndDob => "mrn_ocr_name_dob",
             MatchBasis::NameAndDob => "name_dob",
+            MatchBasis::NameAndPartialIds => "name_partial_ids",
         }
     }
 }
@@ -109,8 +119,111 @@ pub fn match_patient(index: &dyn PatientIndex, ids: &PatientIds) -> IndexMatch {
             [] => orphan("no patient in the index has this name and date of birth"),
             _ => orphan("several patients in the index share this name and date of birth"),
         },
+        (Some(name), None) => match_glimpsed(index, name, &ids.glimpses),
         _ => orphan("too few identifiers to match (no MRN, and not both name and date of birth)"),
     }
+}
+
+/// A name with neither MRN nor date of birth readable: the patients of that name whose MRN and
+/// date of birth both agree with what could be made out of them (a faded label's `ES46o4.002`
+/// and `02/08`). A name alone never matches.
+fn match_glimpsed(index: &dyn PatientIndex, name: &PersonName, glimpses: &Glimpses) -> IndexMatch {
+    let orphan = |reason: &str| IndexMatch::Orphan {
+        reason: reason.to_string(),
+    };
+    if glimpses.mrn.is_empty() || glimpses.dob.is_empty() {
+        return orphan("too few identifiers to match (no MRN, and not both name and date of birth)");
+    }
+    let named = index.by_name(name);
+    if named.is_empty() {
+        return orphan("the MRN and date of birth are unreadable, and no patient in the index has this name");
+    }
+    let agreeing: Vec<IndexPatient> = named
+        .into_iter()
+        .filter(|p| {
+            glimpses
+                .mrn
+                .iter()
+                .any(|g| mrn_glimpse_agrees(g.expose(), &p.mrn))
+                && glimpses.dob.iter().any(|g| dob_glimpse_agrees(g.expose(), p.dob))
+        })
+        .collect();
+    match agreeing.as_slice() {
+        [patient] => IndexMatch::Matched {
+            patient: patient.clone(),
+            basis: MatchBasis::NameAndPartialIds,
+        },
+        [] => orphan(
+            "the MRN and date of birth are unreadable, and what can be made out of them fits no patient of this name",
+        ),
+        _ => orphan("the MRN and date of birth are unreadable, and several patients of this name fit them"),
+    }
+}
+
+/// Positions of two sequences that hold the same item.
+fn in_place<T: PartialEq>(a: impl Iterator<Item = T>, b: impl Iterator<Item = T>) -> usize {
+    a.zip(b).filter(|(x, y)| x == y).count()
+}
+
+/// What was made out of an MRN agrees with `mrn`: look-alikes read as digits, at least half of
+/// its characters (and at least four) in place, counted from the front or from the back (a
+/// character lost or doubled at one end), over the first one to four words.
+fn mrn_glimpse_agrees(glimpse: &str, mrn: &Mrn) -> bool {
+    let known: Vec<char> = mrn::canonical(mrn.as_str()).chars().collect();
+    let words: Vec<&str> = glimpse.split_whitespace().take(4).collect();
+    (1..=words.len()).any(|n| {
+        let read: Vec<char> = mrn::canonical(&mrn::normalize(&words[..n].join(" ")))
+            .chars()
+            .collect();
+        let agree = in_place(read.iter(), known.iter()).max(in_place(read.iter().rev(), known.iter().rev()));
+        read.len().abs_diff(known.len()) <= 2 && agree >= 4 && 2 * agree >= known.len()
+    })
+}
+
+/// What was made out of a date of birth agrees with `dob`. Its digits (look-alike letters in
+/// words with digits read as digits; at least four) are, three in four of them and at least
+/// three, the same as the date's written month first, year first, or month first with a
+/// two-digit year: number by number (`02/0 1957` against 02/02/1957, each number compared from
+/// whichever end agrees more), or as one run of digits when the separators were lost.
+fn dob_glimpse_agrees(glimpse: &str, dob: NaiveDate) -> bool {
+    let digit = |c: char| match c {
+        'O' | 'o' | 'Q' | 'D' => Some('0'),
+        'I' | 'l' | '|' | 'i' => Some('1'),
+        'S' | 's' => Some('5'),
+        'B' => Some('8'),
+        'Z' | 'z' => Some('2'),
+        c if c.is_ascii_digit() => Some(c),
+        _ => None,
+    };
+    let mut numbers: Vec<Vec<char>> = Vec::new();
+    for word in glimpse
+        .split_whitespace()
+        .filter(|w| w.contains(|c: char| c.is_ascii_digit()))
+    {
+        for part in word.split(|c: char| digit(c).is_none()).filter(|p| !p.is_empty()) {
+            numbers.push(part.chars().filter_map(digit).collect());
+        }
+    }
+    numbers.truncate(3);
+    let read: usize = numbers.iter().map(Vec::len).sum();
+    if read < 4 {
+        return false;
+    }
+    let run: Vec<char> = numbers.concat();
+    let both_ends =
+        |a: &[char], b: &[char]| in_place(a.iter(), b.iter()).max(in_place(a.iter().rev(), b.iter().rev()));
+    [["%m", "%d", "%Y"], ["%Y", "%m", "%d"], ["%m", "%d", "%y"]]
+        .iter()
+        .any(|parts| {
+            let written: Vec<Vec<char>> = parts
+                .iter()
+                .map(|p| dob.format(p).to_string().chars().collect())
+                .collect();
+            let by_number: usize = numbers.iter().zip(&written).map(|(a, b)| both_ends(a, b)).sum();
+            let as_run = in_place(run.iter(), written.concat().iter());
+            let agree = by_number.max(as_run);
+            agree >= 3 && 4 * agree >= 3 * read
+        })
 }
 
 fn by_name_and_dob(index: &dyn PatientIndex, name: &PersonName, dob: NaiveDate) -> Vec<IndexPatient> {
@@ -163,6 +276,25 @@ impl PatientIndex for MemoryIndex {
             .filter_map(|mrn| self.by_mrn.get(mrn).cloned())
             .collect()
     }
+
+    fn by_name(&self, name: &PersonName) -> Vec<IndexPatient> {
+        self.by_mrn
+            .values()
+            .filter(|p| same_person_name(name, p))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The patients of `patients` that are `name`, for [`PatientIndex::by_name`].
+pub fn patients_named(
+    name: &PersonName,
+    patients: impl IntoIterator<Item = IndexPatient>,
+) -> Vec<IndexPatient> {
+    patients
+        .into_iter()
+        .filter(|p| same_person_name(name, p))
+        .collect()
 }
 
 #[cfg(test)]
@@ -214,7 +346,17 @@ mod tests {
                 page_no: 1,
             }),
             findings: Vec::new(),
+            glimpses: Glimpses::default(),
         }
+    }
+
+    fn glimpsed(name: (&str, &str), mrn: &[&str], dob: &[&str]) -> PatientIds {
+        let mut ids = ids(None, Some(name), None);
+        ids.glimpses = Glimpses {
+            mrn: mrn.iter().map(|g| Phi::new(g.to_string())).collect(),
+            dob: dob.iter().map(|g| Phi::new(g.to_string())).collect(),
+        };
+        ids
     }
 
     fn basis(m: &IndexMatch) -> Option<(&str, MatchBasis)> {
@@ -297,5 +439,102 @@ mod tests {
             matches!(m, IndexMatch::Orphan { ref reason } if reason.contains("another MRN")),
             "{m:?}"
         );
+    }
+
+    #[test]
+    fn a_faded_label_matches_the_one_patient_of_that_name_its_remains_agree_with() {
+        // A dot-matrix label faded past reading: `MRN ES46o4.002`, `HOB 02/08`.
+        let faded = glimpsed(("Cruickshank", "Virgtl"), &["ES46o4.002 MOBY"], &["02/08"]);
+        let m = match_patient(&index(), &faded);
+        assert_eq!(basis(&m), Some(("E8469421", MatchBasis::NameAndPartialIds)));
+
+        // A namesake whose MRN and birth date the remains do not fit changes nothing; one they
+        // fit as well makes it a person's call.
+        let mut patients = vec![
+            patient("E8469421", "Cruickshank", "Virgil", "1957-02-02"),
+            patient("E1120377", "Cruickshank", "Virgil", "1983-11-30"),
+        ];
+        let m = match_patient(&MemoryIndex::new(patients.clone()), &faded);
+        assert_eq!(basis(&m), Some(("E8469421", MatchBasis::NameAndPartialIds)));
+        patients.push(patient("E8461420", "Cruickshank", "Virgil", "1957-02-09"));
+        let m = match_patient(&MemoryIndex::new(patients), &faded);
+        assert!(
+            matches!(m, IndexMatch::Orphan { ref reason } if reason.contains("several")),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn a_name_with_remains_that_disagree_or_are_missing_is_an_orphan() {
+        let index = index();
+        for (mrn, dob) in [
+            (&["E1120377"][..], &["02/08"][..]),   // another MRN
+            (&["ES46o4.002"][..], &["11/30"][..]), // another birth date
+            (&["ES46o4.002"][..], &[][..]),        // no birth date at all
+            (&[][..], &["02/02/1957"][..]),        // no MRN at all
+            (&["E84"][..], &["02/0"][..]),         // too little to go on
+        ] {
+            let m = match_patient(&index, &glimpsed(("Cruickshank", "Virgil"), mrn, dob));
+            assert!(matches!(m, IndexMatch::Orphan { .. }), "{mrn:?} {dob:?}: {m:?}");
+        }
+        // The remains fit, but the name is no one's.
+        let m = match_patient(
+            &index,
+            &glimpsed(("Cruickshank", "Walter"), &["ES46o4.002"], &["02/08"]),
+        );
+        assert!(matches!(m, IndexMatch::Orphan { .. }), "{m:?}");
+    }
+
+    #[test]
+    fn remains_of_an_mrn_agree_only_with_mrns_they_share_most_characters_with() {
+        let mrn = |m: &str| Mrn::from_normalized(m);
+        assert!(mrn_glimpse_agrees("ES46o4.002", &mrn("E8469421")));
+        assert!(
+            mrn_glimpse_agrees("E84694", &mrn("E8469421")),
+            "the end faded away"
+        );
+        assert!(
+            mrn_glimpse_agrees("469421", &mrn("E8469421")),
+            "the start faded away"
+        );
+        assert!(mrn_glimpse_agrees("MR49 3223", &mrn("MR493223")), "spaced");
+        assert!(!mrn_glimpse_agrees("ES46o4.002", &mrn("E1269206")));
+        assert!(!mrn_glimpse_agrees("E84", &mrn("E8469421")), "too short");
+        // Over many MRNs of the same shape, few agree by chance.
+        let mut state = 12345u64;
+        let chance = (0..2000)
+            .filter(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                mrn_glimpse_agrees("ES46o4.002", &mrn(&format!("E{:07}", (state >> 33) % 10_000_000)))
+            })
+            .count();
+        assert!(chance < 2000 / 20, "{chance} of 2000 random MRNs agree");
+    }
+
+    #[test]
+    fn remains_of_a_birth_date_agree_number_by_number() {
+        let dob = |d: &str| d.parse::<NaiveDate>().unwrap();
+        assert!(
+            dob_glimpse_agrees("02/08", dob("1957-02-02")),
+            "three of four digits"
+        );
+        assert!(dob_glimpse_agrees("02/0 1957", dob("1957-02-02")), "a digit lost");
+        assert!(
+            dob_glimpse_agrees("2/2/57", dob("1957-02-02")),
+            "unpadded, two-digit year"
+        );
+        assert!(
+            dob_glimpse_agrees("1957-O2-0", dob("1957-02-02")),
+            "year first, a look-alike"
+        );
+        assert!(
+            dob_glimpse_agrees("02021957", dob("1957-02-02")),
+            "separators lost"
+        );
+        assert!(!dob_glimpse_agrees("11/30", dob("1957-02-02")));
+        assert!(!dob_glimpse_agrees("02/0", dob("1957-02-02")), "too little");
+        assert!(!dob_glimpse_agrees("07/29/2024", dob("1957-02-02")));
     }
 }

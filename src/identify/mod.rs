@@ -16,7 +16,9 @@ use chrono::NaiveDate;
 use regex::Regex;
 
 pub use dates::{DateReading, read_date};
-pub use index::{IndexMatch, IndexPatient, MatchBasis, MemoryIndex, PatientIndex, match_patient};
+pub use index::{
+    IndexMatch, IndexPatient, MatchBasis, MemoryIndex, PatientIndex, match_patient, patients_named,
+};
 pub use mrn::{CheckDigit, Mrn, MrnReading, MrnRules, normalize as normalize_mrn, same_under_confusion};
 pub use names::{PersonName, edit_distance, fold as fold_name};
 
@@ -41,6 +43,17 @@ pub struct PageIds {
     pub dobs: Vec<Found<Phi<NaiveDate>>>,
     /// Readings that need a person (a date of birth that is no date, a check digit that fails).
     pub findings: Vec<String>,
+    pub glimpses: Glimpses,
+}
+
+/// Identifier text that could not be taken as a value: a faded label's `ES46o4.002`, a birth
+/// date missing its year, a reading too faint to trust. Never shown or stored as the patient's;
+/// only evidence that the one patient the index has by the document's name is the one on the
+/// page (see [`match_patient`]).
+#[derive(Debug, Clone, Default)]
+pub struct Glimpses {
+    pub mrn: Vec<Phi<String>>,
+    pub dob: Vec<Phi<String>>,
 }
 
 impl PageIds {
@@ -70,6 +83,8 @@ pub struct PatientIds {
     pub name: Option<Found<PersonName>>,
     pub dob: Option<Found<Phi<NaiveDate>>>,
     pub findings: Vec<String>,
+    /// For a field that nothing could be read of (not a conflict), what was glimpsed of it.
+    pub glimpses: Glimpses,
 }
 
 impl PatientIds {
@@ -295,6 +310,11 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
         let on_fax_line = fax_lines.contains(&line_idx);
         let scale = if on_fax_line { FAX_HEADER } else { 1.0 };
         let found = labelled(rules, line);
+        if found.is_empty()
+            && let Some((kind, value)) = garbled_label(line)
+        {
+            ids.glimpses.push(kind, value);
+        }
         for (i, label) in found.iter().enumerate() {
             match label.kind {
                 Kind::Mrn => {
@@ -302,7 +322,11 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                         .joined
                         .and_then(|place| own_part(label.value, place))
                         .unwrap_or(label.value);
-                    if let Some(reading) = read_mrn(rules, value) {
+                    let reading = read_mrn(rules, value);
+                    if !matches!(reading, Some(MrnReading::Valid { .. })) {
+                        ids.glimpses.push(Kind::Mrn, value);
+                    }
+                    if let Some(reading) = reading {
                         id_lines.push(line_idx);
                         match reading {
                             MrnReading::Valid { mrn, corrected } => ids.mrns.push(Found {
@@ -329,6 +353,7 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     match reading {
                         Some(DateReading::Valid(date)) if date > today => {
                             id_lines.push(line_idx);
+                            ids.glimpses.push(Kind::Dob, label.value);
                             ids.findings
                                 .push(format!("the date of birth on page {page_no} is in the future"));
                         }
@@ -342,10 +367,11 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                         }
                         Some(DateReading::Impossible(_)) => {
                             id_lines.push(line_idx);
+                            ids.glimpses.push(Kind::Dob, label.value);
                             ids.findings
                                 .push(format!("the date of birth on page {page_no} is not a real date"));
                         }
-                        None => {}
+                        None => ids.glimpses.push(Kind::Dob, label.value),
                     }
                 }
                 Kind::Name if label.colon => {
@@ -397,6 +423,43 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
         }
     }
     ids
+}
+
+impl Glimpses {
+    /// Keeps the first column of a label's value when it has a digit in it.
+    fn push(&mut self, kind: Kind, value: &str) {
+        let value = first_column(value);
+        if !value.contains(|c: char| c.is_ascii_digit()) {
+            return;
+        }
+        let value = Phi::new(value.to_string());
+        match kind {
+            Kind::Mrn => self.mrn.push(value),
+            Kind::Dob => self.dob.push(value),
+            Kind::Name | Kind::Other => {}
+        }
+    }
+}
+
+/// A line that starts with a label OCR garbled (`HOB 02/08`, `MBN E84694`): three capitals or
+/// digits one letter away from `DOB` or `MRN`, then a value that starts with a digit. Only ever
+/// a glimpse, never a value.
+fn garbled_label(line: &str) -> Option<(Kind, &str)> {
+    let (token, rest) = line.trim_start().split_once(char::is_whitespace)?;
+    let token = token.trim_end_matches([':', ';', '.', '#']);
+    let value = rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | ';' | '#'));
+    if token.len() != 3
+        || !token
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        || !value.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return None;
+    }
+    [("DOB", Kind::Dob), ("MRN", Kind::Mrn)]
+        .into_iter()
+        .find(|(label, _)| token.chars().zip(label.chars()).filter(|(a, b)| a != b).count() == 1)
+        .map(|(_, kind)| (kind, value))
 }
 
 /// A name where no label says so: only a short run of capitalised words (`HAHN, GREGORY`,
@@ -480,12 +543,32 @@ pub fn document(pages: &[&PageIds]) -> PatientIds {
     ids.mrn = agree(&mrns, "MRNs", &mut ids.findings, |a, b| {
         same_under_confusion(a.as_str(), b.as_str())
     });
+    // Glimpses only of a field nothing could be taken of: never of one whose readings conflict.
+    if ids.mrn.is_none() && mrns.iter().all(|r| r.confidence < ACCEPT_FAINT) {
+        ids.glimpses.mrn = pages
+            .iter()
+            .flat_map(|p| p.glimpses.mrn.iter().cloned())
+            .collect();
+        ids.glimpses
+            .mrn
+            .extend(mrns.iter().map(|r| Phi::new(r.value.as_str().to_string())));
+    }
     let names: Vec<&Found<PersonName>> = pages.iter().flat_map(|p| &p.names).collect();
     ids.name = agree(&names, "patient names", &mut ids.findings, |a, b| {
         edit_distance(&a.key(), &b.key()) <= 2
     });
     let dobs: Vec<&Found<Phi<NaiveDate>>> = pages.iter().flat_map(|p| &p.dobs).collect();
     ids.dob = agree(&dobs, "dates of birth", &mut ids.findings, |a, b| a == b);
+    if ids.dob.is_none() && dobs.iter().all(|r| r.confidence < ACCEPT_FAINT) {
+        ids.glimpses.dob = pages
+            .iter()
+            .flat_map(|p| p.glimpses.dob.iter().cloned())
+            .collect();
+        ids.glimpses.dob.extend(
+            dobs.iter()
+                .map(|r| Phi::new(r.value.expose().format("%m/%d/%Y").to_string())),
+        );
+    }
     ids
 }
 
@@ -771,6 +854,51 @@ mod tests {
         let mut text_layer = page(&rules(), 1, first, today());
         weigh_by_ocr(&mut text_layer, &[], today());
         assert!(document(&[&text_layer]).mrn.is_some());
+    }
+
+    fn glimpses(ids: &PatientIds) -> (Vec<&str>, Vec<&str>) {
+        fn texts(g: &[Phi<String>]) -> Vec<&str> {
+            g.iter().map(|g| g.expose().as_str()).collect()
+        }
+        (texts(&ids.glimpses.mrn), texts(&ids.glimpses.dob))
+    }
+
+    #[test]
+    fn what_cannot_be_read_of_an_mrn_or_birth_date_is_kept_only_as_a_glimpse() {
+        // A faded label: the MRN reading needed look-alikes undone and was faint; the birth
+        // date's label reads `HOB` and the date has no year.
+        let faded = "CRUICKSHANK, VIRGTL\nMRN ES46o4.002 MOBY\nHOB 02/08\nDischarge Date: 07/29/2024";
+        let ids = document(&[&weighed(1, faded, &[("ES46o4.002", 38.0)])]);
+        assert_eq!(summary(&ids).0, None);
+        assert_eq!(summary(&ids).2, None);
+        let (mrn, dob) = glimpses(&ids);
+        assert_eq!(mrn, ["ES4604002"], "the faint reading, kept only as a glimpse");
+        assert_eq!(dob, ["02/08"]);
+        // An MRN read clearly leaves no glimpse of it; neither do two clear MRNs that conflict.
+        let clear = document(&[&weighed(1, "MRN: E8469421\nDOB: 02/0", &[])]);
+        assert!(clear.mrn.is_some());
+        assert_eq!(glimpses(&clear), (vec![], vec!["02/0"]));
+        let conflict = document(&[
+            &weighed(1, "MRN: E8469421\nMRN E84694", &[]),
+            &weighed(2, "MRN: E1269206", &[]),
+        ]);
+        assert!(conflict.mrn.is_none());
+        assert!(glimpses(&conflict).0.is_empty());
+        // Garbled labels only before a digit, only one letter off.
+        assert!(matches!(garbled_label("HOB 02/08"), Some((Kind::Dob, "02/08"))));
+        assert!(
+            garbled_label("MBN: E846").is_none(),
+            "the value starts with a letter"
+        );
+        assert!(matches!(
+            garbled_label("NRN 8469421"),
+            Some((Kind::Mrn, "8469421"))
+        ));
+        assert!(garbled_label("ABC 123").is_none());
+        assert!(
+            garbled_label("Hob 02/08").is_none(),
+            "labels on labels are capitals"
+        );
     }
 
     #[test]

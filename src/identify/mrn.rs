@@ -163,12 +163,16 @@ impl MrnRules {
 
 /// Two MRNs that differ only by OCR look-alikes.
 pub fn same_under_confusion(a: &str, b: &str) -> bool {
-    let canonical = |s: &str| -> String {
-        s.chars()
-            .map(|c| CONFUSIONS.iter().find(|(l, _)| *l == c).map_or(c, |(_, d)| *d))
-            .collect()
-    };
     canonical(a) == canonical(b)
+}
+
+/// A normalised MRN with every look-alike letter read as its digit, so that readings that
+/// differ only by OCR look-alikes are equal.
+pub fn canonical(normalized: &str) -> String {
+    normalized
+        .chars()
+        .map(|c| CONFUSIONS.iter().find(|(l, _)| *l == c).map_or(c, |(_, d)| *d))
+        .collect()
 }
 
 /// Upper case, letters and digits only; symbols OCR makes of letters (`£` for `E`) read as

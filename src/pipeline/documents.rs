@@ -169,8 +169,17 @@ fn document(
     }
     findings.extend(ids.findings.iter().map(|f| ("patient".to_string(), f.clone())));
     let index_match = stages.index.map(|index| identify::match_patient(index, &ids));
-    if let Some(IndexMatch::Orphan { reason }) = &index_match {
-        findings.push(("orphan".into(), reason.clone()));
+    match &index_match {
+        Some(IndexMatch::Orphan { reason }) => findings.push(("orphan".into(), reason.clone())),
+        Some(IndexMatch::Matched {
+            basis: identify::MatchBasis::NameAndPartialIds,
+            ..
+        }) => findings.push((
+            "patient".into(),
+            "matched to the patient index by name, with the MRN and date of birth only partly legible: confirm against the page"
+                .into(),
+        )),
+        _ => {}
     }
     if ids.is_empty() && index_match.is_none() {
         findings.push(("patient".into(), "no patient identifiers found".into()));
@@ -208,6 +217,7 @@ fn patient_record(ids: &PatientIds, index_match: Option<IndexMatch>, source: &'s
             dob: Some(patient.dob.to_string()),
             confidence: Some(match basis {
                 identify::MatchBasis::Mrn => 0.99,
+                identify::MatchBasis::NameAndPartialIds => 0.6,
                 _ => 0.9,
             }),
             evidence: Some(evidence.to_string()),

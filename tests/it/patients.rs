@@ -248,7 +248,8 @@ fn documents_are_matched_to_the_index_or_sent_to_review_as_orphans() {
     );
     assert_eq!(t.run(&["patients", "import", csv.to_str().unwrap()]).code, 0);
     // A matches by MRN; B's MRN is misread by one character; C is not in the index; D has
-    // no MRN at all but name and birth date; E contradicts the index.
+    // no MRN at all but name and birth date; E contradicts the index; F's MRN and birth date
+    // faded to `7025..` and `11/02`, which fit only Oskar Brandt; G is F with a name no one has.
     let b = FIRST_B.replace("702519", "702579");
     let c = FIRST_B
         .replace("702519", "555000")
@@ -256,12 +257,16 @@ fn documents_are_matched_to_the_index_or_sent_to_review_as_orphans() {
         .replace("11/02/1971", "01/01/1990");
     let d = FIRST_B.replace("     MRN: 702519", "");
     let e = FIRST_A.replace("03/14/1958", "03/14/1960");
+    let f = FIRST_B.replace("702519", "7025..").replace("11/02/1971", "11/02");
+    let g = f.replace("Brandt, Oskar", "Brandt, Konrad");
     for (name, text) in [
         ("a.pdf", FIRST_A.to_string()),
         ("b.pdf", b),
         ("c.pdf", c),
         ("d.pdf", d),
         ("e.pdf", e),
+        ("f.pdf", f),
+        ("g.pdf", g),
     ] {
         t.put(name, &text_pdf(&[&text]));
     }
@@ -283,15 +288,23 @@ fn documents_are_matched_to_the_index_or_sent_to_review_as_orphans() {
     assert_eq!(matched("c.pdf").0.as_deref(), Some("orphan"));
     assert_eq!(matched("d.pdf"), (Some("name_dob".into()), Some("702519".into())));
     assert_eq!(matched("e.pdf").0.as_deref(), Some("orphan"));
-    let finding: String = conn
-        .query_row(
+    assert_eq!(
+        matched("f.pdf"),
+        (Some("name_partial_ids".into()), Some("702519".into()))
+    );
+    assert_eq!(matched("g.pdf"), (Some("orphan".into()), None));
+    let finding = |source: &str, kind: &str| -> String {
+        conn.query_row(
             "SELECT x.detail FROM findings x JOIN documents d ON d.id = x.document_id JOIN files f ON f.id = d.file_id
-             WHERE f.source_name = 'e.pdf' AND x.kind = 'orphan'",
-            [],
+             WHERE f.source_name = ?1 AND x.kind = ?2",
+            [source, kind],
             |r| r.get(0),
         )
-        .unwrap();
-    assert!(finding.contains("another date of birth"), "{finding}");
+        .unwrap()
+    };
+    assert!(finding("e.pdf", "orphan").contains("another date of birth"));
+    assert!(finding("f.pdf", "patient").contains("confirm against the page"));
+    assert!(finding("g.pdf", "orphan").contains("no patient in the index has this name"));
 }
 
 #[test]
