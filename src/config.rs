@@ -184,6 +184,9 @@ pub struct IdentifyConfig {
     pub mrn_formats: Vec<String>,
     pub mrn_check_digit: crate::identify::CheckDigit,
     pub name_labels: Vec<String>,
+    /// Labels of a last name and a first name printed as fields of their own.
+    pub last_name_labels: Vec<String>,
+    pub first_name_labels: Vec<String>,
     pub dob_labels: Vec<String>,
     pub other_labels: Vec<String>,
 }
@@ -239,6 +242,8 @@ impl Default for IdentifyConfig {
                 "Client Name",
                 "Client",
             ]),
+            last_name_labels: strings(&["Last Name", "Patient Last Name", "Surname", "Family Name"]),
+            first_name_labels: strings(&["First Name", "Patient First Name", "Given Name", "Forename"]),
             dob_labels: strings(&[
                 "Date of Birth",
                 "DOB",
@@ -281,6 +286,8 @@ impl Default for IdentifyConfig {
                 "Ordering",
                 "Referring",
                 "Job",
+                "Middle Name",
+                "Middle Initial",
             ]),
         }
     }

@@ -10,6 +10,7 @@ mod index;
 mod mrn;
 mod names;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -115,6 +116,9 @@ const BLOCK_LINES: usize = 18;
 enum Kind {
     Mrn,
     Name,
+    /// `Last Name:` and `First Name:` as fields of their own.
+    LastName,
+    FirstName,
     Dob,
     Other,
 }
@@ -135,6 +139,8 @@ impl Rules {
         for (labels, kind) in [
             (&config.mrn_labels, Kind::Mrn),
             (&config.name_labels, Kind::Name),
+            (&config.last_name_labels, Kind::LastName),
+            (&config.first_name_labels, Kind::FirstName),
             (&config.dob_labels, Kind::Dob),
             (&config.other_labels, Kind::Other),
         ] {
@@ -198,6 +204,8 @@ fn label_pattern(label: &str) -> String {
 struct Labelled<'a> {
     kind: Kind,
     start: usize,
+    /// Where the label's own words end.
+    end: usize,
     /// What follows the label and its punctuation, up to the next label.
     value: &'a str,
     /// The label was followed by a colon (required of name labels: `RE` and `Name` are words).
@@ -220,7 +228,7 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
     let mut out = Vec::with_capacity(found.len());
     for (i, &(start, end, kind)) in found.iter().enumerate() {
         let value_end = found.get(i + 1).map_or(line.len(), |next| next.0);
-        let after = &line[end..value_end];
+        let after = without_format_hint(&line[end..value_end]);
         // `;` is a colon OCR read with a tail (`DOB; 03/14/1958`).
         let trimmed = after.trim_start_matches(|c: char| {
             c.is_whitespace() || matches!(c, ':' | ';' | '#' | '.' | '-' | '=')
@@ -230,8 +238,10 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
         out.push(Labelled {
             kind,
             start,
+            end,
             value: trimmed.trim_end(),
-            colon: punctuation.contains([':', ';', '#']),
+            // Dot leaders (`Name.......Doe, Jane`) say "value follows" as a colon does.
+            colon: punctuation.contains([':', ';', '#']) || punctuation.contains("..."),
             joined: None,
         });
     }
@@ -258,11 +268,29 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
 }
 
 /// The part of a value shared by labels joined by slashes that belongs to the label at `place`
-/// of `of`, when its first word is as many values joined by slashes (`448213/7788123`).
+/// of `of`: when its first word is as many values joined by slashes (`448213/7788123`), or the
+/// value is as many words (`Sex/DOB: F 03/14/1958`).
 fn own_part(value: &str, (place, of): (usize, usize)) -> Option<&str> {
-    let word = value.split_whitespace().next()?;
-    let parts: Vec<&str> = word.split('/').collect();
-    (parts.len() == of).then(|| parts[place])
+    let words: Vec<&str> = value.split_whitespace().collect();
+    let parts: Vec<&str> = words.first()?.split('/').collect();
+    if parts.len() == of {
+        Some(parts[place])
+    } else {
+        (words.len() == of).then(|| words[place])
+    }
+}
+
+/// What follows a label, past a format hint in brackets (`Date of Birth (MM/DD/YYYY): ...`).
+fn without_format_hint(after: &str) -> &str {
+    let trimmed = after.trim_start();
+    if let Some(inner) = trimmed.strip_prefix('(')
+        && let Some(close) = inner.find(')')
+        && close <= 20
+        && !inner[..close].contains(|c: char| c.is_ascii_digit())
+    {
+        return &inner[close + 1..];
+    }
+    after
 }
 
 /// `No.`, `Number`, `Num` after a label (`Medical Record No: 123`).
@@ -280,22 +308,20 @@ fn strip_number_word(value: &str) -> &str {
     value
 }
 
-/// The part of a value before a run of two spaces (the next column of a header block).
+/// The part of a value before a run of two spaces, a tab or a spaced bar (the next column of a
+/// header block: `Jane Doe | MRN: ...`).
 fn first_column(value: &str) -> &str {
-    value
-        .split("  ")
-        .next()
-        .unwrap_or("")
-        .split('\t')
-        .next()
-        .unwrap_or("")
+    ["  ", "\t", " |"]
+        .iter()
+        .fold(value, |v, sep| v.split(sep).next().unwrap_or(""))
         .trim()
 }
 
 /// Reads the identifiers on one page.
 pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageIds {
     let mut ids = PageIds::default();
-    let lines: Vec<&str> = text.lines().collect();
+    let rows = values_below_labels(rules, &text.lines().collect::<Vec<_>>(), today);
+    let lines: Vec<&str> = rows.iter().map(AsRef::as_ref).collect();
     let non_empty: Vec<usize> = (0..lines.len())
         .filter(|&i| !lines[i].trim().is_empty())
         .collect();
@@ -306,6 +332,9 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
         .filter(|&i| rules.fax_header.is_match(lines[i]))
         .collect();
     let mut id_lines = Vec::new();
+    // `Last Name:` and `First Name:` values with their line numbers.
+    let mut last_names: Vec<(usize, &str)> = Vec::new();
+    let mut first_names: Vec<(usize, &str)> = Vec::new();
     for (line_idx, line) in lines.iter().enumerate() {
         let on_fax_line = fax_lines.contains(&line_idx);
         let scale = if on_fax_line { FAX_HEADER } else { 1.0 };
@@ -345,8 +374,14 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     }
                 }
                 Kind::Dob => {
-                    // A digit read as its look-alike letter is put back, at a lower confidence.
-                    let (reading, confidence) = match read_date(label.value, today) {
+                    // The whole value, else its own part of a value shared by joined labels;
+                    // a digit read as its look-alike letter is put back, at a lower confidence.
+                    let own = label.joined.and_then(|place| own_part(label.value, place));
+                    let (reading, confidence) = match [Some(label.value), own]
+                        .into_iter()
+                        .flatten()
+                        .find_map(|value| read_date(value, today))
+                    {
                         Some(reading) => (Some(reading), LABELLED),
                         None => (dates::read_date_undoing_confusions(label.value, today), CORRECTED),
                     };
@@ -386,7 +421,18 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                         });
                     }
                 }
-                Kind::Name | Kind::Other => {}
+                Kind::LastName | Kind::FirstName if label.colon => {
+                    let value = first_column(label.value).trim_end_matches([',', ';']);
+                    if !value.is_empty() {
+                        let parts = if label.kind == Kind::LastName {
+                            &mut last_names
+                        } else {
+                            &mut first_names
+                        };
+                        parts.push((line_idx, value));
+                    }
+                }
+                Kind::Name | Kind::LastName | Kind::FirstName | Kind::Other => {}
             }
             // A name right before the first identifier of a line: `Sidney Cruickshank MRN: ...`.
             let read_something = id_lines.last() == Some(&line_idx);
@@ -401,6 +447,17 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                 }
             }
         }
+    }
+    // `Last Name: Doe   First Name: Jane`: one of each, on the same or neighbouring lines.
+    if let ([(last_line, last)], [(first_line, first)]) = (last_names.as_slice(), first_names.as_slice())
+        && last_line.abs_diff(*first_line) <= BLOCK_DISTANCE
+        && let Some(name) = PersonName::parse(&format!("{last}, {first}"))
+    {
+        ids.names.push(Found {
+            value: name,
+            confidence: LABELLED,
+            page_no,
+        });
     }
     // An unlabelled `LAST, FIRST` line in the identifier block at the top of the page.
     for &line_idx in non_empty.iter().take(BLOCK_LINES) {
@@ -436,7 +493,7 @@ impl Glimpses {
         match kind {
             Kind::Mrn => self.mrn.push(value),
             Kind::Dob => self.dob.push(value),
-            Kind::Name | Kind::Other => {}
+            Kind::Name | Kind::LastName | Kind::FirstName | Kind::Other => {}
         }
     }
 }
@@ -460,6 +517,151 @@ fn garbled_label(line: &str) -> Option<(Kind, &str)> {
         .into_iter()
         .find(|(label, _)| token.chars().zip(label.chars()).filter(|(a, b)| a != b).count() == 1)
         .map(|(_, kind)| (kind, value))
+}
+
+/// Labels printed above their values, as a form's boxes or a table's head print them
+/// (`Patient Name   MRN   DOB` over `DOE, JANE   448213   03/14/1958`), rewritten as
+/// `label: value` lines in the label's place (the value line left empty), so they are read as
+/// any other: a line of nothing but labels, at least one of them an identifier's, whose next
+/// line (or the one after) has no label. One label takes the whole line when it looks like its
+/// value; several share it by its columns, or else by what each value looks like (a date, an
+/// MRN, a run of name words).
+fn values_below_labels<'a>(rules: &Rules, lines: &[&'a str], today: NaiveDate) -> Vec<Cow<'a, str>> {
+    let mut out: Vec<Cow<'a, str>> = lines.iter().map(|l| Cow::Borrowed(*l)).collect();
+    for i in 0..lines.len() {
+        let found = labelled(rules, lines[i]);
+        let only_labels = !found.is_empty()
+            && found.iter().all(|l| l.value.trim_matches(['|', ' ']).is_empty())
+            && lines[i][..found[0].start].trim().is_empty();
+        if !only_labels || found.iter().all(|l| l.kind == Kind::Other) {
+            continue;
+        }
+        let Some(below) = (i + 1..lines.len().min(i + 3)).find(|&j| !lines[j].trim().is_empty()) else {
+            continue;
+        };
+        let values = lines[below].trim();
+        if !labelled(rules, values).is_empty() || garbled_label(values).is_some() {
+            continue;
+        }
+        let label_text = |l: &Labelled<'_>| lines[i][l.start..l.end].trim();
+        let assigned: Vec<(&Labelled<'_>, &str)> = if let [label] = found.as_slice() {
+            let fits = match label.kind {
+                Kind::Name => capitalized_name(first_column(values)).is_some(),
+                Kind::LastName | Kind::FirstName => {
+                    let words: Vec<&str> = first_column(values).split_whitespace().collect();
+                    words.len() <= 3
+                        && words.iter().all(|w| {
+                            w.starts_with(char::is_uppercase)
+                                && w.chars().all(|c| c.is_alphabetic() || ".'-’".contains(c))
+                        })
+                }
+                Kind::Dob | Kind::Mrn => {
+                    values.starts_with(|c: char| c.is_ascii_alphanumeric())
+                        && values
+                            .split_whitespace()
+                            .next()
+                            .is_some_and(|w| w.contains(|c: char| c.is_ascii_digit()))
+                }
+                Kind::Other => false,
+            };
+            if !fits {
+                continue;
+            }
+            vec![(label, values)]
+        } else {
+            let columns: Vec<&str> = values
+                .split("  ")
+                .flat_map(|c| c.split(" | "))
+                .flat_map(|c| c.split('\t'))
+                .map(str::trim)
+                .filter(|c| !c.is_empty() && *c != "|")
+                .collect();
+            if columns.len() == found.len() {
+                found.iter().zip(columns).collect()
+            } else {
+                by_what_values_look_like(rules, &found, values, today)
+            }
+        };
+        let row: Vec<String> = assigned
+            .iter()
+            .filter(|(label, _)| label.kind != Kind::Other)
+            .map(|(label, value)| format!("{}: {value}", label_text(label)))
+            .collect();
+        if !row.is_empty() {
+            out[i] = Cow::Owned(row.join("  "));
+            out[below] = Cow::Borrowed("");
+        }
+    }
+    out
+}
+
+/// Shares a line of values among identifier labels when its columns did not survive OCR: the
+/// birth date is the first date, the MRN the one other word that reads as one (none if two
+/// do), the name the first run of name words left.
+fn by_what_values_look_like<'l, 'v>(
+    rules: &Rules,
+    labels: &'l [Labelled<'l>],
+    values: &'v str,
+    today: NaiveDate,
+) -> Vec<(&'l Labelled<'l>, &'v str)> {
+    let words: Vec<(usize, &str)> = values
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - values.as_ptr() as usize, w))
+        .collect();
+    let span = |from: usize, to: usize| -> &'v str {
+        let start = words[from].0;
+        let end = words[to - 1].0 + words[to - 1].1.len();
+        &values[start..end]
+    };
+    let mut used = vec![false; words.len()];
+    let mut out = Vec::new();
+    if let Some(label) = labels.iter().find(|l| l.kind == Kind::Dob) {
+        let date = (0..words.len()).find_map(|from| {
+            (from + 1..=(from + 4).min(words.len()))
+                .rev()
+                .find(|&to| {
+                    matches!(read_date(span(from, to), today), Some(DateReading::Valid(_)))
+                        && dates_end(span(from, to), today)
+                })
+                .map(|to| (from, to))
+        });
+        if let Some((from, to)) = date {
+            used[from..to].iter_mut().for_each(|u| *u = true);
+            out.push((label, span(from, to)));
+        }
+    }
+    if let Some(label) = labels.iter().find(|l| l.kind == Kind::Mrn) {
+        let mrns: Vec<usize> = (0..words.len())
+            .filter(|&w| {
+                !used[w]
+                    && words[w].1.contains(|c: char| c.is_ascii_digit())
+                    && matches!(rules.mrn.read(words[w].1), Some(MrnReading::Valid { .. }))
+            })
+            .collect();
+        // Two numbers that could each be the MRN (an account number beside it): neither.
+        if let [w] = mrns[..] {
+            used[w] = true;
+            out.push((label, words[w].1));
+        }
+    }
+    if let Some(label) = labels.iter().find(|l| l.kind == Kind::Name) {
+        let is_name_word = |w: &str| {
+            w.chars().any(char::is_alphabetic) && w.chars().all(|c| c.is_alphabetic() || ",.'-’".contains(c))
+        };
+        if let Some(from) = (0..words.len()).find(|&w| !used[w] && is_name_word(words[w].1)) {
+            let to = (from..words.len())
+                .find(|&w| used[w] || !is_name_word(words[w].1))
+                .unwrap_or(words.len());
+            out.push((label, span(from, to)));
+        }
+    }
+    out
+}
+
+/// The date read from `text` takes all of it (`03/14/1958`, not `03/14/1958 F`).
+fn dates_end(text: &str, today: NaiveDate) -> bool {
+    let without_last = text.rsplit_once(char::is_whitespace).map(|(rest, _)| rest);
+    without_last.is_none_or(|rest| read_date(rest, today) != read_date(text, today))
 }
 
 /// A name where no label says so: only a short run of capitalised words (`HAHN, GREGORY`,
@@ -899,6 +1101,61 @@ mod tests {
             garbled_label("Hob 02/08").is_none(),
             "labels on labels are capitals"
         );
+    }
+
+    #[test]
+    fn labels_above_their_values_as_forms_and_tables_print_them() {
+        for text in [
+            // A table's head over its row, with or without its columns surviving OCR.
+            "Patient Name MRN DOB\nDOE, JANE 448213 03/14/1958",
+            "Name  Sex  DOB  MRN\nJane Doe  F  03/14/1958  448213",
+            "Patient Name | MRN | DOB\nDOE, JANE | 448213 | 03/14/1958",
+            "PATIENT NAME MRN DATE OF BIRTH AGE SEX\nDOE, JANE A 448213 Mar 14, 1958 68 F",
+            // A form's boxes: each label over its value.
+            "Date of Birth\n03/14/1958\nMRN\n448213\nPatient Name\nJane Doe",
+            "Last Name:\nDoe\nFirst Name:\nJane\nMRN:\n448213\nDOB:\n03/14/1958",
+        ] {
+            assert_eq!(
+                summary(&read(text)),
+                expect("448213", "Doe", "Jane", "1958-03-14"),
+                "{text}"
+            );
+        }
+        // Two numbers that could be the MRN: neither is taken.
+        let ids = read("Patient Name Acct # MRN DOB\nDOE, JANE 99887766 448213 03/14/1958");
+        assert_eq!(
+            summary(&ids),
+            (
+                None,
+                Some(("Doe".into(), "Jane".into())),
+                Some("1958-03-14".into())
+            )
+        );
+        // A heading that is also a label does not take the sentence under it, and a date under
+        // other labels is not a birth date.
+        let ids = read("PATIENT\nThe patient is a 67-year-old man.\nDISCHARGE DATE\n04/01/2024\nMRN: 448213");
+        assert_eq!(summary(&ids), (Some("448213".into()), None, None));
+    }
+
+    #[test]
+    fn fields_of_their_own_bars_dot_leaders_and_format_hints() {
+        for text in [
+            "Last Name: Doe   First Name: Jane   MRN: 448213   DOB: 03/14/1958",
+            "Surname: Doe  Given Name: Jane  MRN: 448213  DOB: 03/14/1958",
+            "Name: Jane Doe | MRN: 448213 | DOB: 03/14/1958",
+            "DOB.........03/14/1958\nMRN..........448213\nName.........Doe, Jane",
+            "Sex/DOB: F 03/14/1958  MRN: 448213  Patient: Doe, Jane",
+            "Name: Doe, Jane   Date of Birth (MM/DD/YYYY): 03/14/1958   MRN: 448213",
+        ] {
+            assert_eq!(
+                summary(&read(text)),
+                expect("448213", "Doe", "Jane", "1958-03-14"),
+                "{text}"
+            );
+        }
+        // One last name and two first names (two people's fields) name no one.
+        let ids = read("Last Name: Doe  First Name: Jane\nFirst Name: John\nMRN: 448213");
+        assert!(ids.name.is_none());
     }
 
     #[test]
