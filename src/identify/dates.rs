@@ -115,6 +115,22 @@ pub fn read_date_undoing_confusions(text: &str, today: NaiveDate) -> Option<Date
         c if c.is_ascii_digit() => Some(c),
         _ => None,
     };
+    // `Marl4,1958`: a month glued to a day with a look-alike in it.
+    if let Some(month) = (3..word.len().min(10))
+        .rev()
+        .find(|&m| word.is_char_boundary(m) && month_of(&word[..m]).is_some())
+    {
+        let day: String = word[month..]
+            .chars()
+            .take_while(|&c| digit(c).is_some())
+            .collect();
+        let fixed: String = day.chars().filter_map(digit).collect();
+        if (1..=2).contains(&day.len()) && day.contains(|c: char| c.is_ascii_digit()) && fixed != day {
+            let rest = &text[month + day.len()..];
+            return with_month_name(&format!("{} {fixed}{rest}", &word[..month]), today);
+        }
+        return None;
+    }
     let digits = word.chars().filter(char::is_ascii_digit).count();
     let shaped = word.chars().all(|c| digit(c).is_some() || "/-.".contains(c));
     if digits < 4 || !shaped || word.chars().all(|c| c.is_ascii_digit() || "/-.".contains(c)) {
@@ -138,8 +154,17 @@ fn spaced_compact(text: &str) -> Option<String> {
     ok.then(|| format!("{} {} {year}", &word[..day], &word[day..day + month]))
 }
 
+/// `Mar14,1958` (OCR lost the space after the month) spaced out as `Mar 14,1958`.
+fn month_glued_to_day(text: &str) -> Option<String> {
+    let word = text.split_whitespace().next()?;
+    let month = word.chars().take_while(char::is_ascii_alphabetic).count();
+    let day = word[month..].chars().take_while(char::is_ascii_digit).count();
+    let ok = (3..=9).contains(&month) && (1..=2).contains(&day) && month_of(&word[..month]).is_some();
+    ok.then(|| format!("{} {}", &text[..month], &text[month..]))
+}
+
 fn with_month_name(text: &str, today: NaiveDate) -> Option<DateReading> {
-    if let Some(spaced) = spaced_compact(text) {
+    if let Some(spaced) = spaced_compact(text).or_else(|| month_glued_to_day(text)) {
         return with_month_name(&spaced, today);
     }
     let words: Vec<&str> = text
@@ -264,6 +289,12 @@ mod tests {
         assert_eq!(date("19JUL1981"), ymd(1981, 7, 19));
         assert_eq!(date("07JAN80 Sex: F"), ymd(1980, 1, 7));
         assert_eq!(date("19JULY1981"), ymd(1981, 7, 19));
+        assert_eq!(
+            date("Mar14,1958 68 F"),
+            ymd(1958, 3, 14),
+            "OCR lost the space after the month"
+        );
+        assert_eq!(date("Mar14"), None);
     }
 
     #[test]
@@ -276,7 +307,22 @@ mod tests {
         assert_eq!(fixed("O7/19/198l"), ymd(1981, 7, 19));
         assert_eq!(fixed("05-27-l964 Age 60"), ymd(1964, 5, 27));
         assert_eq!(fixed("1962-O1-08"), ymd(1962, 1, 8));
-        for text in ["05/27/1964", "Male", "SOS", "O7/l9", "12 years", "BOB 1/2/3", ""] {
+        assert_eq!(
+            fixed("Marl4,1958 68 F"),
+            ymd(1958, 3, 14),
+            "a month glued to its day"
+        );
+        for text in [
+            "05/27/1964",
+            "Male",
+            "SOS",
+            "O7/l9",
+            "12 years",
+            "BOB 1/2/3",
+            "",
+            "Mayo Clinic",
+            "Mar14,1958",
+        ] {
             assert_eq!(fixed(text), None, "{text}");
         }
     }

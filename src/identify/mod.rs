@@ -625,6 +625,17 @@ fn by_what_values_look_like<'l, 'v>(
                 })
                 .map(|to| (from, to))
         });
+        // A faded copy's date with a look-alike letter in it (`Marl4,1958`), one word.
+        let date = date.or_else(|| {
+            (0..words.len())
+                .find(|&w| {
+                    matches!(
+                        dates::read_date_undoing_confusions(words[w].1, today),
+                        Some(DateReading::Valid(_))
+                    )
+                })
+                .map(|w| (w, w + 1))
+        });
         if let Some((from, to)) = date {
             used[from..to].iter_mut().for_each(|u| *u = true);
             out.push((label, span(from, to)));
@@ -1111,6 +1122,8 @@ mod tests {
             "Name  Sex  DOB  MRN\nJane Doe  F  03/14/1958  448213",
             "Patient Name | MRN | DOB\nDOE, JANE | 448213 | 03/14/1958",
             "PATIENT NAME MRN DATE OF BIRTH AGE SEX\nDOE, JANE A 448213 Mar 14, 1958 68 F",
+            // As a faded copy reads: a period after a label, a look-alike in the day.
+            "PATIENT NAME MRN. DATE OF BIRTH AGE SEX\nDOE, JANE A 448213 Marl4,1958 68 F",
             // A form's boxes: each label over its value.
             "Date of Birth\n03/14/1958\nMRN\n448213\nPatient Name\nJane Doe",
             "Last Name:\nDoe\nFirst Name:\nJane\nMRN:\n448213\nDOB:\n03/14/1958",
