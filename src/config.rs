@@ -224,6 +224,8 @@ impl Default for IdentifyConfig {
                 "Pat ID",
                 "Hospital #",
                 "Hospital No",
+                "Hosp #",
+                "Hosp No",
                 "Unit #",
                 "Unit No",
             ]),
@@ -250,6 +252,7 @@ impl Default for IdentifyConfig {
                 "D.O.B.",
                 "Birth Date",
                 "Birthdate",
+                "Birth Dt",
                 "Born",
             ]),
             other_labels: strings(&[
@@ -288,6 +291,7 @@ impl Default for IdentifyConfig {
                 "Job",
                 "Middle Name",
                 "Middle Initial",
+                "MI",
             ]),
         }
     }

@@ -154,6 +154,26 @@ fn spaced_compact(text: &str) -> Option<String> {
     ok.then(|| format!("{} {} {year}", &word[..day], &word[day..day + month]))
 }
 
+/// A date printed as eight bare digits (`19580314`, as systems that print HL7 dates do, or
+/// `03141958`): only where a label says it is a date, since an MRN looks the same. `YYYYMMDD`
+/// or `MMDDYYYY`, whichever has a year from 1850 to `today`'s (never both: such a year starts
+/// 18, 19 or 20, which is no month). `None` when the word is not eight digits or has no such year.
+pub fn read_compact_date(text: &str, today: NaiveDate) -> Option<DateReading> {
+    let word = text
+        .split_whitespace()
+        .next()?
+        .trim_end_matches([',', ';', '.', ')']);
+    if word.len() != 8 || !word.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |range: std::ops::Range<usize>| word[range].parse::<u32>().unwrap_or(0);
+    let plausible = |year: u32| (1850..=today.year() as u32).contains(&year);
+    [(n(0..4), n(4..6), n(6..8)), (n(4..8), n(0..2), n(2..4))]
+        .into_iter()
+        .find(|&(year, ..)| plausible(year))
+        .map(|(year, month, day)| make(year as i32, month, day, word.to_string()))
+}
+
 /// `Mar14,1958` (OCR lost the space after the month) spaced out as `Mar 14,1958`.
 fn month_glued_to_day(text: &str) -> Option<String> {
     let word = text.split_whitespace().next()?;
@@ -295,6 +315,38 @@ mod tests {
             "OCR lost the space after the month"
         );
         assert_eq!(date("Mar14"), None);
+    }
+
+    #[test]
+    fn eight_bare_digits_after_a_label() {
+        let compact = |text: &str| read_compact_date(text, today());
+        assert_eq!(
+            compact("19580314"),
+            Some(DateReading::Valid(NaiveDate::from_ymd_opt(1958, 3, 14).unwrap()))
+        );
+        assert_eq!(
+            compact("03141958 Sex: F"),
+            Some(DateReading::Valid(NaiveDate::from_ymd_opt(1958, 3, 14).unwrap()))
+        );
+        assert_eq!(
+            compact("19580231"),
+            Some(DateReading::Impossible("19580231".into()))
+        );
+        // Never two real readings: a year of 1850 on starts 18, 19 or 20, which is no month.
+        assert_eq!(
+            compact("19191920"),
+            Some(DateReading::Impossible("19191920".into()))
+        );
+        for text in [
+            "448213",
+            "123456789",
+            "1958-03-14",
+            "99999999",
+            "12345678",
+            "E1958031",
+        ] {
+            assert_eq!(compact(text), None, "{text}");
+        }
     }
 
     #[test]

@@ -225,6 +225,23 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
             .map_or(Kind::Other, |(_, kind)| *kind);
         found.push((whole.start(), whole.end(), kind));
     }
+    // Another label in the brackets that follow a label is its hint, not a field (`DOB(Age):`,
+    // `Name (Last, First, MI):`).
+    let mut i = 1;
+    while i < found.len() {
+        let (start, end, kind) = found[i];
+        let before = line[found[i - 1].1..start].trim_start();
+        let after = &line[end..];
+        if kind == Kind::Other
+            && before.starts_with('(')
+            && !before.contains(')')
+            && after.find(')').is_some_and(|close| !after[..close].contains(':'))
+        {
+            found.remove(i);
+        } else {
+            i += 1;
+        }
+    }
     let mut out = Vec::with_capacity(found.len());
     for (i, &(start, end, kind)) in found.iter().enumerate() {
         let value_end = found.get(i + 1).map_or(line.len(), |next| next.0);
@@ -268,13 +285,17 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
 }
 
 /// The part of a value shared by labels joined by slashes that belongs to the label at `place`
-/// of `of`: when its first word is as many values joined by slashes (`448213/7788123`), or the
-/// value is as many words (`Sex/DOB: F 03/14/1958`).
+/// of `of`: when its first word is as many values joined by slashes (`448213/7788123`), the
+/// value is as many parts between spaced slashes (`Age/DOB: 68 / 03/14/1958`), or the value is
+/// as many words (`Sex/DOB: F 03/14/1958`).
 fn own_part(value: &str, (place, of): (usize, usize)) -> Option<&str> {
     let words: Vec<&str> = value.split_whitespace().collect();
     let parts: Vec<&str> = words.first()?.split('/').collect();
+    let spaced: Vec<&str> = value.split(" / ").map(str::trim).collect();
     if parts.len() == of {
         Some(parts[place])
+    } else if spaced.len() == of {
+        Some(spaced[place])
     } else {
         (words.len() == of).then(|| words[place])
     }
@@ -383,7 +404,10 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                         .find_map(|value| read_date(value, today))
                     {
                         Some(reading) => (Some(reading), LABELLED),
-                        None => (dates::read_date_undoing_confusions(label.value, today), CORRECTED),
+                        None => match dates::read_compact_date(label.value, today) {
+                            Some(reading) => (Some(reading), LABELLED),
+                            None => (dates::read_date_undoing_confusions(label.value, today), CORRECTED),
+                        },
                     };
                     match reading {
                         Some(DateReading::Valid(date)) if date > today => {
@@ -410,9 +434,11 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     }
                 }
                 Kind::Name if label.colon => {
-                    // `Re: Jane Doe (DOB ...)`: the name ends where the bracket opens.
-                    let value = first_column(label.value)
-                        .trim_end_matches(|c: char| c.is_whitespace() || "([,;-".contains(c));
+                    // `Re: Jane Doe (DOB ...)`, `Doe, Jane (Janie)`: the name ends where a
+                    // bracket opens.
+                    let value = first_column(label.value);
+                    let value = value[..value.find('(').unwrap_or(value.len())]
+                        .trim_end_matches(|c: char| c.is_whitespace() || "[,;-".contains(c));
                     if let Some(name) = PersonName::parse(value) {
                         ids.names.push(Found {
                             value: name,
@@ -1112,6 +1138,45 @@ mod tests {
             garbled_label("Hob 02/08").is_none(),
             "labels on labels are capitals"
         );
+    }
+
+    #[test]
+    fn other_wordings_hints_in_brackets_nicknames_and_bare_digit_dates() {
+        for text in [
+            "Pt. Name: Jane A. Doe   Hosp No: 448213   Birth Dt: 03/14/1958",
+            "Patient Name: Doe, Jane MI: A\nMRN: 448213\nDOB: 03/14/1958",
+            "Patient Name (Last, First, MI): Doe, Jane A\nMRN: 448213\nDOB: 03/14/1958",
+            "Patient: Doe, Jane (Janie)\nMRN: 448213\nDOB: 03/14/1958",
+            "Patient: Doe, Jane\nMRN: 448213\nDOB: 19580314",
+            "Patient: Doe, Jane\nMRN: 448213\nDOB: 03141958",
+            "Patient: Doe, Jane\nMRN: 448213\nAge/DOB: 68 / 03/14/1958",
+            "Patient: Doe, Jane\nMRN: 448213\nDOB(Age): 03/14/1958(68)",
+            "Patient: Doe, Jane\nMRN: 448213\nDOB: March 14th, 1958",
+            "Patient: Doe, Jane\nMRN: 448213\nDOB: 3/14/1958 12:00:00 AM",
+        ] {
+            assert_eq!(
+                summary(&read(text)),
+                expect("448213", "Doe", "Jane", "1958-03-14"),
+                "{text}"
+            );
+        }
+        // Eight bare digits are a date only after a birth-date label, and an impossible one is
+        // reported, not guessed.
+        let ids = read("Patient: Doe, Jane\nMRN: 19580314");
+        assert_eq!(
+            summary(&ids),
+            (Some("19580314".into()), Some(("Doe".into(), "Jane".into())), None)
+        );
+        let ids = read("Patient: Doe, Jane\nMRN: 448213\nDOB: 19580231");
+        assert_eq!(ids.dob, None);
+        assert!(
+            ids.findings.iter().any(|f| f.contains("not a real date")),
+            "{:?}",
+            ids.findings
+        );
+        // An identifier label in brackets is a field of its own, not a hint.
+        let ids = read("Patient (MRN): 448213\nName: Doe, Jane\nDOB: 03/14/1958");
+        assert_eq!(summary(&ids).0, Some("448213".into()));
     }
 
     #[test]
