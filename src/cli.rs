@@ -434,7 +434,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
                 if ocr {
                     println!(
-                        "{} pages read again, {} read differently; {} files whose original could not be read",
+                        "{} pages read again, {} read differently; {} files could not be read again (left as they were)",
                         report.pages_read, report.pages_changed, report.unreadable
                     );
                 }

@@ -56,7 +56,8 @@ pub struct Report {
     /// Pages read again from the stored originals (`--ocr`), and how many now read differently.
     pub pages_read: usize,
     pub pages_changed: usize,
-    /// Files whose stored original could not be read again (`--ocr`); left as they were.
+    /// Files whose stored original could not be read again (`--ocr`), or read again holds
+    /// only cover sheets; left as they were.
     pub unreadable: usize,
     /// The run resumed an interrupted one after this file id.
     pub resumed_after: Option<i64>,
@@ -144,6 +145,15 @@ pub fn reindex(
                         let inputs: Vec<PageInput<'_>> = read.iter().map(ReadPage::input).collect();
                         let (plan, covers) = replan(file, &inputs);
                         let pages = ReadPage::content(read);
+                        if pages.is_empty() {
+                            // As ingest refuses such a file: it would be one no search,
+                            // export or review shows.
+                            return Err(Failure::new(
+                                Stage::Decode,
+                                ErrorKind::Empty,
+                                "read again, it holds only cover sheets, no pages to file",
+                            ));
+                        }
                         Ok((plan, Some(Reread { pages, covers })))
                     })
                     .collect()

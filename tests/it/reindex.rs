@@ -302,3 +302,49 @@ fn reindex_ocr_reads_the_originals_again_and_leaves_a_damaged_one_alone() {
     );
     assert_eq!(t.run(&["audit", "verify"]).code, 0);
 }
+
+#[test]
+fn reindex_ocr_leaves_a_file_alone_that_now_reads_as_cover_sheets_only() {
+    // Filed when the page clean-up took the cover sheet for a blank page: no barcode looked for,
+    // one page of content.
+    let t = TestDir::new();
+    t.put("sheet.png", &scanned_cover_sheet(&t));
+    let config = t.path().join("chartscan.toml");
+    let defaults = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{defaults}[preprocess]\nblank_ink_permille = 900.0\n"),
+    )
+    .unwrap();
+    let ingest = t.ingest();
+    assert_eq!(ingest.code, 0, "{ingest:?} {:?}", t.failures());
+    let before = t.export();
+    assert_eq!(before.len(), 1, "{before:?}");
+
+    // Read again with the default clean-up, the page is a cover sheet and nothing is left to
+    // file: the file stays as it was, and the run says so.
+    std::fs::write(&config, defaults).unwrap();
+    let run = t.run(&["reindex", "--ocr"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("only cover sheets"), "{run:?}");
+    assert_eq!(t.export(), before);
+    assert_eq!(t.run(&["verify"]).code, 0);
+}
+
+/// A cover sheet as a scanner gives it: its barcode on a white 300 dpi page, as PNG.
+fn scanned_cover_sheet(t: &TestDir) -> Vec<u8> {
+    let pdf = t.path().join("sheet.pdf");
+    let run = t.run(&["cover-sheet", "--mrn", "702-519", "-o", pdf.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc = lopdf::Document::load(&pdf).unwrap();
+    let image = doc.get_page_images(doc.get_pages()[&1]).unwrap().remove(0);
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(image.content), &mut raw).unwrap();
+    let code = image::GrayImage::from_raw(image.width as u32, image.height as u32, raw).unwrap();
+    let mut page = image::GrayImage::from_pixel(2550, 3300, image::Luma([255]));
+    image::imageops::overlay(&mut page, &code, 300, 900);
+    let mut png = Vec::new();
+    page.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    png
+}
