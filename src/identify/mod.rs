@@ -135,7 +135,7 @@ pub struct Rules {
 
 impl Rules {
     pub fn from_config(config: &IdentifyConfig) -> anyhow::Result<Rules> {
-        let mut alternatives: Vec<(String, Kind)> = Vec::new();
+        let mut alternatives: Vec<(usize, String, Kind)> = Vec::new();
         for (labels, kind) in [
             (&config.mrn_labels, Kind::Mrn),
             (&config.name_labels, Kind::Name),
@@ -147,15 +147,15 @@ impl Rules {
             for label in labels {
                 let pattern = label_pattern(label);
                 if !pattern.is_empty() {
-                    alternatives.push((pattern, kind));
+                    alternatives.push((label.trim().len(), pattern, kind));
                 }
             }
         }
         // Longest first: at one position `Patient ID` must win over `Patient`.
-        alternatives.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        alternatives.sort_by_key(|(len, ..)| std::cmp::Reverse(*len));
         let mut kinds = HashMap::new();
         let mut parts = Vec::new();
-        for (i, (pattern, kind)) in alternatives.into_iter().enumerate() {
+        for (i, (_, pattern, kind)) in alternatives.into_iter().enumerate() {
             let group = format!("l{i}");
             parts.push(format!("(?P<{group}>{pattern})"));
             kinds.insert(group, kind);
@@ -173,17 +173,31 @@ impl Rules {
 }
 
 /// A label as a regular expression: letters and digits as written (any case), spaces and dots
-/// optional between them, `#` allowed to be spaced off.
+/// optional between them, `#` allowed to be spaced off. In labels of four letters or more, `m`
+/// and `rn` each stand for the other, OCR's commonest slip (`Bom:`, `Nurnber`).
 fn label_pattern(label: &str) -> String {
     let mut out = String::new();
     let mut pending_gap = false;
-    for c in label.trim().chars() {
+    let chars: Vec<char> = label.trim().chars().collect();
+    let slips = chars.iter().filter(|c| c.is_alphanumeric()).count() >= 4;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
         if c.is_alphanumeric() {
             if pending_gap {
                 out.push_str(r"[\s.]*");
                 pending_gap = false;
             }
-            out.push_str(&regex::escape(&c.to_string()));
+            let lower = c.to_ascii_lowercase();
+            if slips && lower == 'm' {
+                out.push_str("(?:m|rn)");
+            } else if slips && lower == 'r' && chars.get(i).is_some_and(|n| n.eq_ignore_ascii_case(&'n')) {
+                out.push_str("(?:rn|m)");
+                i += 1;
+            } else {
+                out.push_str(&regex::escape(&c.to_string()));
+            }
         } else if c == '#' {
             out.push_str(r"[\s.]*#");
             pending_gap = false;
@@ -360,10 +374,33 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
         let on_fax_line = fax_lines.contains(&line_idx);
         let scale = if on_fax_line { FAX_HEADER } else { 1.0 };
         let found = labelled(rules, line);
-        if found.is_empty()
-            && let Some((kind, value)) = garbled_label(line)
-        {
-            ids.glimpses.push(kind, value);
+        // Labels OCR garbled: an MRN after one is read, but only as faint print is (used alone,
+        // with a finding; never against a clear reading, never to split a file); a birth date
+        // after one is only a glimpse (`DOS`, the date of service, is one letter off `DOB`).
+        for garbled in garbled_labels(line) {
+            if found.iter().any(|l| (l.start..l.end).contains(&garbled.at)) {
+                continue;
+            }
+            let end = found
+                .iter()
+                .map(|l| l.start)
+                .find(|&start| start > garbled.value_at)
+                .unwrap_or(line.len());
+            let value = &line[garbled.value_at..end.max(garbled.value_at)];
+            match (garbled.kind, read_mrn(rules, value)) {
+                (Kind::Mrn, Some(MrnReading::Valid { mrn, corrected })) => {
+                    id_lines.push(line_idx);
+                    ids.mrns.push(Found {
+                        value: mrn,
+                        confidence: scale * FAINT * if corrected { CORRECTED } else { LABELLED },
+                        page_no,
+                    });
+                }
+                _ if value.starts_with(|c: char| c.is_ascii_digit()) => {
+                    ids.glimpses.push(garbled.kind, value)
+                }
+                _ => {}
+            }
         }
         for (i, label) in found.iter().enumerate() {
             match label.kind {
@@ -437,8 +474,9 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     // `Re: Jane Doe (DOB ...)`, `Doe, Jane (Janie)`: the name ends where a
                     // bracket opens.
                     let value = first_column(label.value);
-                    let value = value[..value.find('(').unwrap_or(value.len())]
-                        .trim_end_matches(|c: char| c.is_whitespace() || "[,;-".contains(c));
+                    let value = &value[..value.find('(').unwrap_or(value.len())];
+                    let value = value[..garbled_label_in_name(value).unwrap_or(value.len())]
+                        .trim_end_matches(|c: char| c.is_whitespace() || "[]{}|,;-".contains(c));
                     if let Some(name) = PersonName::parse(value) {
                         ids.names.push(Found {
                             value: name,
@@ -448,7 +486,9 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     }
                 }
                 Kind::LastName | Kind::FirstName if label.colon => {
-                    let value = first_column(label.value).trim_end_matches([',', ';']);
+                    let value = first_column(label.value);
+                    let value = value[..garbled_label_in_name(value).unwrap_or(value.len())]
+                        .trim_end_matches(|c: char| c.is_whitespace() || "[]{}|,;".contains(c));
                     if !value.is_empty() {
                         let parts = if label.kind == Kind::LastName {
                             &mut last_names
@@ -494,8 +534,17 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
         let near_ids = id_lines
             .iter()
             .any(|&id| id.abs_diff(line_idx) <= BLOCK_DISTANCE && id != line_idx);
+        // `LAST, FIRST` with something on each side of its one comma: not a title OCR ended
+        // with a comma (`PROGRESS NOTE- Sai,`).
+        let shaped = line.split_once(',').is_some_and(|(last, first)| {
+            let last: Vec<&str> = last.split_whitespace().collect();
+            !first.contains(',')
+                && first.chars().any(char::is_alphabetic)
+                && (1..=3).contains(&last.len())
+                && !last.iter().any(|w| w.ends_with('-'))
+        });
         if near_ids
-            && line.split(',').count() == 2
+            && shaped
             && let Some(name) = capitalized_name(line)
         {
             ids.names.push(Found {
@@ -524,25 +573,70 @@ impl Glimpses {
     }
 }
 
-/// A line that starts with a label OCR garbled (`HOB 02/08`, `MBN E84694`): three capitals or
-/// digits one letter away from `DOB` or `MRN`, then a value that starts with a digit. Only ever
-/// a glimpse, never a value.
-fn garbled_label(line: &str) -> Option<(Kind, &str)> {
-    let (token, rest) = line.trim_start().split_once(char::is_whitespace)?;
-    let token = token.trim_end_matches([':', ';', '.', '#']);
-    let value = rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | ';' | '#'));
-    if token.len() != 3
-        || !token
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        || !value.starts_with(|c: char| c.is_ascii_digit())
-    {
-        return None;
+/// A label OCR garbled (`HOB 02/08`, `MAN: 448213`, `MAN#448213`): a word of three capitals or
+/// digits one letter away from `DOB` or `MRN` with a mark (`:` `;` `#` `/` `.`) or a digit glued
+/// to it, or before a word that starts with a digit.
+struct Garbled {
+    /// Where its word starts in the text.
+    at: usize,
+    kind: Kind,
+    /// Where the value after it (past marks and spaces) starts.
+    value_at: usize,
+}
+
+fn garbled_labels(text: &str) -> Vec<Garbled> {
+    let words: Vec<(usize, &str)> = text
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+        .collect();
+    let mut out = Vec::new();
+    for (i, &(at, word)) in words.iter().enumerate() {
+        let Some(head) = word.get(..3) else { continue };
+        let rest = &word[3..];
+        let kind = [("DOB", Kind::Dob), ("MRN", Kind::Mrn)]
+            .into_iter()
+            .find(|(label, _)| head.chars().zip(label.chars()).filter(|(a, b)| a != b).count() == 1);
+        let Some((_, kind)) = kind else { continue };
+        // Words of their own one letter off (an MRI, a date of service, a name).
+        if [
+            "MRI", "MRA", "MRS", "MIN", "DOS", "DOE", "BOB", "ROB", "JOB", "SOB",
+        ]
+        .contains(&head)
+        {
+            continue;
+        }
+        let capitals = head.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        let value_follows = rest.starts_with(|c: char| c.is_ascii_digit() || "#:;/.".contains(c))
+            || (rest.is_empty()
+                && words.get(i + 1).is_some_and(|(_, next)| {
+                    next.starts_with(|c: char| c.is_ascii_digit() || ":;#".contains(c))
+                }));
+        if capitals && value_follows {
+            let after = &text[at + 3..];
+            let value = after.trim_start_matches(|c: char| c.is_whitespace() || "#:;/.".contains(c));
+            out.push(Garbled {
+                at,
+                kind,
+                value_at: text.len() - value.len(),
+            });
+        }
     }
-    [("DOB", Kind::Dob), ("MRN", Kind::Mrn)]
-        .into_iter()
-        .find(|(label, _)| token.chars().zip(label.chars()).filter(|(a, b)| a != b).count() == 1)
-        .map(|(_, kind)| (kind, value))
+    out
+}
+
+/// A line that starts with a garbled label whose value starts with a digit: only ever a
+/// glimpse of a birth date or MRN, never a value (`DOS` is one letter off `DOB`).
+fn garbled_label(line: &str) -> Option<(Kind, &str)> {
+    let first = garbled_labels(line).into_iter().next()?;
+    let value = &line[first.value_at..];
+    (line[..first.at].trim().is_empty() && value.starts_with(|c: char| c.is_ascii_digit()))
+        .then_some((first.kind, value))
+}
+
+/// Where in a name's value a garbled label starts (`Mary Kate MAN#448213`,
+/// `jane A. Doe OOB/Age/Sex:`): never at its first word, so a name such as `BOB` stands.
+fn garbled_label_in_name(value: &str) -> Option<usize> {
+    garbled_labels(value).into_iter().map(|g| g.at).find(|&at| at > 0)
 }
 
 /// Labels printed above their values, as a form's boxes or a table's head print them
@@ -572,7 +666,21 @@ fn values_below_labels<'a>(rules: &Rules, lines: &[&'a str], today: NaiveDate) -
         let label_text = |l: &Labelled<'_>| lines[i][l.start..l.end].trim();
         let assigned: Vec<(&Labelled<'_>, &str)> = if let [label] = found.as_slice() {
             let fits = match label.kind {
-                Kind::Name => capitalized_name(first_column(values)).is_some(),
+                // The label vouches for it: a `J` that dips below the line as in many faces,
+                // which OCR reads as `j` (`jane Doe`), is allowed.
+                Kind::Name => {
+                    let value = first_column(values);
+                    let rest = value
+                        .split_once(' ')
+                        .filter(|(first, _)| first.starts_with('j'))
+                        .map_or("", |(_, rest)| rest);
+                    let rest_capitalized = !rest.trim().is_empty()
+                        && rest.split_whitespace().all(|w| w.starts_with(char::is_uppercase));
+                    capitalized_name(value).is_some()
+                        || (rest_capitalized
+                            && value.split_whitespace().count() <= 4
+                            && PersonName::parse(value).is_some())
+                }
                 Kind::LastName | Kind::FirstName => {
                     let words: Vec<&str> = first_column(values).split_whitespace().collect();
                     words.len() <= 3
@@ -720,7 +828,30 @@ fn capitalized_name(text: &str) -> Option<PersonName> {
 /// The MRN in a value: the longest run of its first few words that reads as one.
 fn read_mrn(rules: &Rules, value: &str) -> Option<MrnReading> {
     let value = first_column(value);
-    let words: Vec<&str> = value.split_whitespace().take(4).collect();
+    let mut words: Vec<&str> = value.split_whitespace().take(4).collect();
+    // Later words belong to the MRN only as its groups (`448 213`, `12-345 678`): not after a
+    // word that reads as an MRN by itself and is longer than a group, not a word ending in a
+    // colon (the next label, `08:` for a faded `DOB:`), not single characters between dots
+    // (`0.0.8` for `D.O.B.`), and nothing after a comma or full stop.
+    let first_alone = matches!(rules.mrn.read(words.first()?), Some(MrnReading::Valid { .. }));
+    if first_alone && mrn::normalize(words[0]).len() > 4 {
+        words.truncate(1);
+    }
+    let mut keep = 1;
+    for word in &words[1..] {
+        let core = word.trim_end_matches([',', '.']);
+        let group = !core.ends_with([':', ';'])
+            && core.contains(|c: char| c.is_ascii_digit())
+            && core.split(['.', '-']).all(|g| g.chars().count() >= 2);
+        if !group {
+            break;
+        }
+        keep += 1;
+        if core.len() < word.len() {
+            break;
+        }
+    }
+    words.truncate(keep);
     let mut last = None;
     for n in (1..=words.len()).rev() {
         let candidate = words[..n].join(" ");
@@ -831,7 +962,7 @@ fn agree<T: Clone + PartialEq>(
         accepted = at_least(ACCEPT_FAINT);
         if let Some(faint) = accepted.first() {
             findings.push(format!(
-                "{what} read only from faint print (page {}): check against the page",
+                "{what} read only from faint print or after a garbled label (page {}): check against the page",
                 faint.page_no
             ));
         }
@@ -1333,5 +1464,102 @@ mod tests {
             );
         }
         assert!(read("Mr. Smith was seen").mrn.is_none());
+    }
+
+    #[test]
+    fn slips_of_a_damaged_copy_are_read_through() {
+        for text in [
+            // `rn` read as `m` and back, a comma for a colon, a small first letter, a speck.
+            "Resident: Doe, jane Chart Number: 448213 Bom: March 14, 1958",
+            "Patient Name; jane Doe\nMedical Record Nurnber, 448213\nDate of Birth: 14MAR1958",
+            "Client Name; jane Doe i\nRecord No; 448213\nDOB: 03/14/1958",
+            "Date of Birth\n03/14/1958\nMedical Record Number\n448213\nPatient Name\njane Doe",
+        ] {
+            assert_eq!(
+                summary(&read(text)),
+                expect("448213", "Doe", "Jane", "1958-03-14"),
+                "{text}"
+            );
+        }
+        // An initial glued to the surname, before a garbled label.
+        let ids = read("NAME; jane A.Doe OOB/Age/Sex: 03/14/1958 68Y F MAN/FIN; 448213/7788123");
+        assert_eq!(summary(&ids), (None, Some(("Doe".into(), "Jane".into())), None));
+        // Under a name label, words that are not a name stay unread.
+        for text in [
+            "Patient Name\nsee Below",
+            "Patient Name\nSee below",
+            "Patient Name\nnot on file",
+        ] {
+            assert_eq!(read(text).name, None, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_mrn_after_a_garbled_label_is_read_as_faint_print_is() {
+        for text in [
+            "Name: Jane Doe} MAN: 448213 | DOB: 03/14/1958",
+            "Last Name: Doe FirstName: jane MAN: 448213 DOB: 03/14/1958",
+            "Patient: Jane Doe, DOB 03/14/1958, MAN 448213",
+        ] {
+            let ids = read(text);
+            assert_eq!(
+                summary(&ids),
+                expect("448213", "Doe", "Jane", "1958-03-14"),
+                "{text}"
+            );
+            assert!(
+                ids.findings.iter().any(|f| f.contains("garbled label")),
+                "{text}: {:?}",
+                ids.findings
+            );
+        }
+        // A clear reading wins without a conflict, and words one letter off are left alone.
+        let ids = read("MAN: 448218\nMRN: 448213");
+        assert_eq!(summary(&ids).0, Some("448213".into()));
+        assert!(ids.findings.is_empty(), "{:?}", ids.findings);
+        for text in [
+            "MRI 1234567 showed no change",
+            "MAN 12",
+            "Patient: Doe, Jane\nDOS: 03/14/2024",
+        ] {
+            let ids = read(text);
+            assert_eq!((ids.mrn.is_none(), ids.dob.is_none()), (true, true), "{text}");
+        }
+    }
+
+    #[test]
+    fn what_a_damaged_copy_reads_never_becomes_a_wrong_value() {
+        // The next label, faded into digits, is not part of the MRN; groups still are.
+        for (text, mrn) in [
+            ("Patient: Jane Doe Patient #: 448213 0.0.8, 1958-03-14", "448213"),
+            (
+                "Last Name: Doe First Name: Jane MRN: 448213 08: 03/14/1958",
+                "448213",
+            ),
+            ("MRN: 448213 08 F", "448213"),
+            ("MRN: 448 213", "448213"),
+            ("MRN: 12 345 678, DOB: 03/14/1958", "12345678"),
+            ("MR# MR 493223", "MR493223"),
+        ] {
+            assert_eq!(summary(&read(text)).0, Some(mrn.into()), "{text}");
+        }
+        // A title OCR ended with a comma is not an unlabelled `LAST, FIRST`.
+        let ids = read("Pt Name: O'Brien-Smith, Mary Kate MAN#448213 DOB 03.14.1958\n\nPROGRESS NOTE- Sai,");
+        assert!(
+            ids.name.as_ref().is_some_and(|n| n.value.last == "O'Brien-Smith"),
+            "{:?}",
+            summary(&ids)
+        );
+        // A label OCR garbled ends the name before it; a name like it does not end itself.
+        for (text, first) in [
+            ("Name: Jane Doe HOB 03/14/1958", "Jane"),
+            ("Patient: Doe, Jane MAN#448213", "Jane"),
+            ("Patient: Doe, Jane OOB/Age/Sex: 03/14/1958 68Y F", "Jane"),
+            ("Patient: Doe, BOB", "Bob"),
+            ("Patient: BOB DOE  MRN: 448213", "Bob"),
+        ] {
+            let ids = read(text);
+            assert_eq!(ids.name.map(|n| n.value.first), Some(first.to_string()), "{text}");
+        }
     }
 }

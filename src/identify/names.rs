@@ -92,8 +92,23 @@ fn comma_from_period(raw: &str) -> std::borrow::Cow<'_, str> {
 /// name-like.
 fn clean_words(part: &str) -> Option<Vec<String>> {
     let mut words = Vec::new();
-    for word in part.split_whitespace() {
+    // An initial glued to the name after it (`A.Doe`) is two words.
+    let split = part
+        .split_whitespace()
+        .flat_map(|word| match word.split_once('.') {
+            Some((initial, rest))
+                if initial.chars().count() == 1 && rest.starts_with(char::is_alphabetic) =>
+            {
+                vec![initial, rest]
+            }
+            _ => vec![word],
+        });
+    for word in split {
         let bare = word.trim_matches(|c: char| c == '.' || c == ',');
+        // A speck OCR read as a lone small letter or mark (`Jane Doe i`, `Jane ©`).
+        if bare.chars().count() == 1 && !bare.starts_with(char::is_uppercase) {
+            continue;
+        }
         let lower = bare.to_lowercase();
         if bare.is_empty() || TITLES.contains(&lower.as_str()) || SUFFIXES.contains(&lower.as_str()) {
             continue;
