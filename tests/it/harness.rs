@@ -231,12 +231,40 @@ pub fn text_pdf(pages: &[&str]) -> Vec<u8> {
 
 impl TestDir {
     /// Starts `chartscan ARGS` in the background (the daemon), its output discarded.
-    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
-        self.command(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
+    pub fn spawn(&self, args: &[&str]) -> Daemon {
+        Daemon(
+            self.command(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    }
+}
+
+/// A background `chartscan`, killed when dropped if it is still running: a test that fails
+/// half-way leaves no daemon behind.
+pub struct Daemon(std::process::Child);
+
+impl std::ops::Deref for Daemon {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }
 
