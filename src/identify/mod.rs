@@ -328,9 +328,9 @@ fn without_format_hint(after: &str) -> &str {
     after
 }
 
-/// `No.`, `Number`, `Num` after a label (`Medical Record No: 123`).
+/// `No.`, `Number`, `Num`, `ID` after a label (`Medical Record No: 123`, `Chart ID: 123`).
 fn strip_number_word(value: &str) -> &str {
-    for word in ["number", "num", "nbr", "no"] {
+    for word in ["number", "num", "nbr", "no", "id"] {
         if let Some(rest) = value
             .get(..word.len())
             .filter(|w| w.eq_ignore_ascii_case(word))
@@ -828,7 +828,11 @@ fn capitalized_name(text: &str) -> Option<PersonName> {
 /// The MRN in a value: the longest run of its first few words that reads as one.
 fn read_mrn(rules: &Rules, value: &str) -> Option<MrnReading> {
     let value = first_column(value);
+    // A word ending in a colon is what is left of a label (`Chart Ref: 448213`), never the MRN.
     let mut words: Vec<&str> = value.split_whitespace().take(4).collect();
+    if words.len() > 1 && words[0].ends_with([':', ';']) {
+        words.remove(0);
+    }
     // Later words belong to the MRN only as its groups (`448 213`, `12-345 678`): not after a
     // word that reads as an MRN by itself and is longer than a group, not a word ending in a
     // colon (the next label, `08:` for a faded `DOB:`), not single characters between dots
@@ -1290,6 +1294,20 @@ mod tests {
                 expect("448213", "Doe", "Jane", "1958-03-14"),
                 "{text}"
             );
+        }
+        for (label, mrn) in [
+            ("Chart ID:", "448213"),
+            ("HRN:", "448213"),
+            ("URN:", "448213"),
+            ("Record Number:", "448213"),
+            ("MR Num:", "448213"),
+            ("Chart Ref:", "448213"),
+        ] {
+            let ids = read(&format!(
+                "Patient: Doe, Jane\n{label} 448213\nBirthday: 03/14/1958"
+            ));
+            assert_eq!(summary(&ids), expect(mrn, "Doe", "Jane", "1958-03-14"), "{label}");
+            assert!(ids.findings.is_empty(), "{label}: {:?}", ids.findings);
         }
         // Eight bare digits are a date only after a birth-date label, and an impossible one is
         // reported, not guessed.
