@@ -4,7 +4,10 @@
 //! - where the patient changes: a page's MRN, or without MRNs its date of birth or name,
 //!   disagrees with the document so far;
 //! - at a page that looks like a document's first page: a letterhead or a title line at the
-//!   top together with patient identifiers, and nothing saying it continues (`Page 2`);
+//!   top together with patient identifiers, and nothing saying it continues (`Page 2`). A
+//!   page repeating the current document's letterhead and patient without a title is its next
+//!   page (records systems print the header on every page), unless the page before it ended
+//!   the document with a signature or closing (`Electronically signed by`, `Sincerely`);
 //! - at a letterhead other than the current document's (another facility's paper).
 //!
 //! Pages that say nothing (blank, unreadable, body text only) stay with the document before
@@ -46,6 +49,7 @@ pub fn split(pages: &[PageFacts<'_>]) -> Vec<Segment> {
     // The letterhead (its first line) of the current document's first page.
     let mut current_letterhead: Option<String> = None;
     let mut pending_cover: Option<CoverSheet> = None;
+    let mut previous: Option<&PageFacts<'_>> = None;
     for page in pages {
         if let Some(cover) = page.cover {
             segments.extend(current.take().map(|(segment, _)| segment));
@@ -60,15 +64,22 @@ pub fn split(pages: &[PageFacts<'_>]) -> Vec<Segment> {
                 .as_ref()
                 .is_some_and(|current| edit_distance(current, l) > 2.max(current.len().min(l.len()) / 5))
         });
+        // The current document's paper again, no title, the page before not signed off.
+        let same_paper_goes_on = letterhead.is_some()
+            && current_letterhead.is_some()
+            && !new_letterhead
+            && !page.has_title
+            && !previous.is_some_and(|p| cues.ends(p));
         let starts = match &current {
             None => true,
             Some((_, so_far)) => {
                 pending_cover.is_some()
                     || so_far.conflicts(&identity)
                     || new_letterhead
-                    || cues.first_page(page, letterhead.is_some())
+                    || (cues.first_page(page, letterhead.is_some()) && !same_paper_goes_on)
             }
         };
+        previous = Some(page);
         if starts {
             current_letterhead = letterhead;
             segments.extend(current.take().map(|(segment, _)| segment));
@@ -143,6 +154,8 @@ impl Identity {
 struct Cues {
     letterhead: Regex,
     continuation: Regex,
+    /// A signature or closing: the end of a document.
+    closing: Regex,
 }
 
 /// Compiled once: splitting runs for every file (and thousands a second when re-indexing).
@@ -151,6 +164,9 @@ static CUES: std::sync::LazyLock<Cues> = std::sync::LazyLock::new(Cues::new);
 /// The letterhead is looked for in this many non-empty lines at the top.
 const LETTERHEAD_LINES: usize = 6;
 
+/// A signature or closing is looked for in this many non-empty lines at the bottom.
+const CLOSING_LINES: usize = 8;
+
 impl Cues {
     fn new() -> Cues {
         Cues {
@@ -158,6 +174,10 @@ impl Cues {
             letterhead: Regex::new(r"(?i)(\(\d{3}\)\s*\d{3}[-.\s]\d{4}|\b(tel|phone|fax)\b[:.]?\s*[\d(]|\b[A-Z]{2}\s+\d{5}(-\d{4})?\b)")
                 .expect("static pattern"),
             continuation: Regex::new(r"(?i)\b(page\s*([2-9]|\d{2,})\b|continued\b|cont'?d\b)").expect("static pattern"),
+            closing: Regex::new(
+                r"(?i)(\b(electronically\s+signed|signed\s+by|sincerely|dictated\s+by|transcribed\s+by|signature)\b|^\s*D:\s*\d|\bjob\s*#)",
+            )
+            .expect("static pattern"),
         }
     }
 
@@ -180,6 +200,16 @@ impl Cues {
             .flat_map(char::to_lowercase)
             .collect();
         (has_letterhead && first.len() >= 4).then_some(first)
+    }
+
+    /// The page ends a document: a signature or closing among its last lines.
+    fn ends(&self, page: &PageFacts<'_>) -> bool {
+        let lines: Vec<&str> = page.text.lines().filter(|l| !l.trim().is_empty()).collect();
+        lines
+            .iter()
+            .rev()
+            .take(CLOSING_LINES)
+            .any(|l| self.closing.is_match(l))
     }
 
     fn first_page(&self, page: &PageFacts<'_>, letterhead: bool) -> bool {
@@ -282,6 +312,20 @@ mod tests {
         // ... unless the page says it continues.
         let continued = "CRETE AREA MEDICAL CENTER\nTel (402) 555-0196\nPATIENT: Sidney Cruickshank  MRN: MR493223\nPage 2 of 3";
         assert_eq!(spans(&[page(FIRST_A), page(continued)]), [(1, 2)]);
+    }
+
+    #[test]
+    fn a_header_printed_on_every_page_does_not_split() {
+        // Letterhead and patient repeated on the next page, no title: the same document.
+        let next = "CRETE AREA MEDICAL CENTER\nTel (402) 555-0196\nPATIENT: Sidney Cruickshank  DOB: 05-27-1964  MRN: MR493223\nCHEST: clear";
+        assert_eq!(spans(&[page(FIRST_A), page(next), page(next)]), [(1, 3)]);
+        // ... but after a page that was signed off, it starts the next document.
+        let signed: &'static str = Box::leak(
+            format!("{FIRST_A}\nElectronically signed by: ADAMS, JOHN MD 04/01/2024").into_boxed_str(),
+        );
+        assert_eq!(spans(&[page(signed), page(next)]), [(1, 1), (2, 1)]);
+        // A title still starts a document on the same paper.
+        assert_eq!(spans(&[page(FIRST_A), page(next), page(LAB_A)]), [(1, 2), (3, 1)]);
     }
 
     #[test]
