@@ -176,6 +176,7 @@ pub fn read_compact_date(text: &str, today: NaiveDate) -> Option<DateReading> {
 
 /// `Mar14,1958` (OCR lost the space after the month) spaced out as `Mar 14,1958`.
 fn month_glued_to_day(text: &str) -> Option<String> {
+    let text = text.trim_start();
     let word = text.split_whitespace().next()?;
     let month = word.chars().take_while(char::is_ascii_alphabetic).count();
     let day = word[month..].chars().take_while(char::is_ascii_digit).count();
@@ -315,6 +316,11 @@ mod tests {
             "OCR lost the space after the month"
         );
         assert_eq!(date("Mar14"), None);
+        assert_eq!(
+            date("\u{a0}\u{a0}Mar14,1958"),
+            ymd(1958, 3, 14),
+            "odd spaces before it"
+        );
     }
 
     #[test]

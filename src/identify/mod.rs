@@ -1546,6 +1546,70 @@ mod tests {
     }
 
     #[test]
+    fn any_text_at_all_reads_without_a_panic() {
+        // Pieces of identifier blocks, OCR debris and characters of several byte lengths, put
+        // together at random (a fixed seed): every label path, cut and slice meets odd input.
+        const PIECES: [&str; 40] = [
+            "MRN",
+            "MAN#",
+            "DOB",
+            "HOB ",
+            "D.O.B.",
+            "Name:",
+            "Patient Name",
+            "Last Name:",
+            "First Name:",
+            "Sex/DOB:",
+            "(Age)",
+            "(MM/DD/YYYY)",
+            ":",
+            ";",
+            "#",
+            "|",
+            " | ",
+            "...",
+            "  ",
+            "\t",
+            "\n",
+            "\u{a0}",
+            "\u{3000}",
+            "é",
+            "ß",
+            "’",
+            "😀",
+            "0",
+            "7",
+            "14",
+            "1958",
+            "/",
+            "-",
+            ".",
+            ",",
+            "Mar",
+            "Marl4,",
+            "19580314",
+            "Doe, Jane",
+            "A.Doe",
+        ];
+        let rules = rules();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |below: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize % below
+        };
+        let mut pieces_read = 0;
+        for _ in 0..3000 {
+            let text: String = (0..next(40)).map(|_| PIECES[next(PIECES.len())]).collect();
+            pieces_read += text.len();
+            let page = page(&rules, 1, &text, today());
+            let _ = document(&[&page]);
+        }
+        assert!(pieces_read > 100_000, "{pieces_read}");
+    }
+
+    #[test]
     fn what_a_damaged_copy_reads_never_becomes_a_wrong_value() {
         // The next label, faded into digits, is not part of the MRN; groups still are.
         for (text, mrn) in [
