@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Build a patient-index CSV for the dev corpus, for `chartscan patients import`.
+"""Build a patient-index CSV for a corpus, for `chartscan patients import`.
 
-    python3 scripts/patient-index-csv.py [CORPUS_DIR] > patients.csv
+    python3 scripts/patient-index-csv.py [CORPUS] > patients.csv
 
-The index holds every patient of the dev corpus's manifest with the MRN printed on their
-documents, and, as distractors, every other patient of sources/patients.jsonl with an MRN made
-up here in the same formats (seeded, so the file is reproducible). Distractor MRNs never equal a
-real one, but may sit one character away from one, as happens in a real index.
+CORPUS is a corpus folder (every `*/manifest.jsonl` in it is read: `dev/`, and any other split
+beside it), one split's folder (its `manifest.jsonl`), or a manifest file; by default
+`../shared/corpus`. The index holds every patient of the manifests with the MRN printed on their
+documents, and, as distractors, every other patient of the corpus's `sources/patients.jsonl`
+with an MRN made up here in the same formats (seeded, so the file is reproducible). Distractor
+MRNs never equal a real one, but may sit one character away from one, as happens in a real index.
 """
 from __future__ import annotations
 
@@ -23,14 +25,27 @@ def norm(mrn: str) -> str:
 
 
 def main() -> int:
-    corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus")
+    given = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus")
+    if os.path.isfile(given):
+        manifests, split = [given], os.path.dirname(os.path.abspath(given))
+        corpus = os.path.dirname(split)
+    elif os.path.isfile(os.path.join(given, "manifest.jsonl")):
+        manifests, corpus = [os.path.join(given, "manifest.jsonl")], os.path.dirname(os.path.abspath(given))
+    else:
+        corpus = given
+        manifests = sorted(os.path.join(corpus, d, "manifest.jsonl") for d in os.listdir(corpus)
+                           if os.path.isfile(os.path.join(corpus, d, "manifest.jsonl")))
+    if not manifests:
+        print(f"no manifest.jsonl in {given} or its folders", file=sys.stderr)
+        return 2
     patients: dict[str, dict] = {}
-    for line in open(os.path.join(corpus, "dev", "manifest.jsonl"), encoding="utf-8"):
-        doc = json.loads(line)
-        p = doc.get("patient")
-        if p:
-            patients[norm(p["mrn"])] = {"mrn": p["mrn_printed"], "last": p["last"], "first": p["first"], "dob": p["dob"],
-                                        "sex": "", "aliases": ""}
+    for manifest in manifests:
+        for line in open(manifest, encoding="utf-8"):
+            doc = json.loads(line)
+            p = doc.get("patient")
+            if p:
+                patients[norm(p["mrn"])] = {"mrn": p["mrn_printed"], "last": p["last"], "first": p["first"],
+                                            "dob": p["dob"], "sex": "", "aliases": ""}
     known = {(p["last"], p["first"], p["dob"]) for p in patients.values()}
     rng = random.Random(20261124)
     formats = [
@@ -39,7 +54,10 @@ def main() -> int:
         lambda: f"{rng.randrange(100, 999)}-{rng.randrange(10, 99)}-{rng.randrange(10, 99)}",
         lambda: f"{rng.randrange(1000000, 9999999)}",
     ]
-    for line in open(os.path.join(corpus, "sources", "patients.jsonl"), encoding="utf-8"):
+    sources = os.path.join(corpus, "sources", "patients.jsonl")
+    if not os.path.isfile(sources):
+        print(f"no {sources}: the index holds no distractors", file=sys.stderr)
+    for line in open(sources, encoding="utf-8") if os.path.isfile(sources) else []:
         p = json.loads(line)
         if (p["last"], p["first"], p["dob"]) in known:
             continue
