@@ -1047,6 +1047,15 @@ mod tests {
         )
     }
 
+    /// `text` gives MRN 448213, Jane Doe, born 1958-03-14.
+    fn reads_jane_doe(text: &str) {
+        assert_eq!(
+            summary(&read(text)),
+            expect("448213", "Doe", "Jane", "1958-03-14"),
+            "{text}"
+        );
+    }
+
     fn expect(
         mrn: &str,
         last: &str,
@@ -1289,11 +1298,7 @@ mod tests {
             "Patient: Doe, Jane\nMRN: 448213\nDOB: March 14th, 1958",
             "Patient: Doe, Jane\nMRN: 448213\nDOB: 3/14/1958 12:00:00 AM",
         ] {
-            assert_eq!(
-                summary(&read(text)),
-                expect("448213", "Doe", "Jane", "1958-03-14"),
-                "{text}"
-            );
+            reads_jane_doe(text);
         }
         for (label, mrn) in [
             ("Chart ID:", "448213"),
@@ -1342,11 +1347,7 @@ mod tests {
             "Date of Birth\n03/14/1958\nMRN\n448213\nPatient Name\nJane Doe",
             "Last Name:\nDoe\nFirst Name:\nJane\nMRN:\n448213\nDOB:\n03/14/1958",
         ] {
-            assert_eq!(
-                summary(&read(text)),
-                expect("448213", "Doe", "Jane", "1958-03-14"),
-                "{text}"
-            );
+            reads_jane_doe(text);
         }
         // Two numbers that could be the MRN: neither is taken.
         let ids = read("Patient Name Acct # MRN DOB\nDOE, JANE 99887766 448213 03/14/1958");
@@ -1374,11 +1375,7 @@ mod tests {
             "Sex/DOB: F 03/14/1958  MRN: 448213  Patient: Doe, Jane",
             "Name: Doe, Jane   Date of Birth (MM/DD/YYYY): 03/14/1958   MRN: 448213",
         ] {
-            assert_eq!(
-                summary(&read(text)),
-                expect("448213", "Doe", "Jane", "1958-03-14"),
-                "{text}"
-            );
+            reads_jane_doe(text);
         }
         // One last name and two first names (two people's fields) name no one.
         let ids = read("Last Name: Doe  First Name: Jane\nFirst Name: John\nMRN: 448213");
@@ -1493,11 +1490,7 @@ mod tests {
             "Client Name; jane Doe i\nRecord No; 448213\nDOB: 03/14/1958",
             "Date of Birth\n03/14/1958\nMedical Record Number\n448213\nPatient Name\njane Doe",
         ] {
-            assert_eq!(
-                summary(&read(text)),
-                expect("448213", "Doe", "Jane", "1958-03-14"),
-                "{text}"
-            );
+            reads_jane_doe(text);
         }
         // An initial glued to the surname, before a garbled label.
         let ids = read("NAME; jane A.Doe OOB/Age/Sex: 03/14/1958 68Y F MAN/FIN; 448213/7788123");
