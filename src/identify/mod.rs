@@ -355,7 +355,12 @@ fn first_column(value: &str) -> &str {
 /// Reads the identifiers on one page.
 pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageIds {
     let mut ids = PageIds::default();
-    let rows = values_below_labels(rules, &text.lines().collect::<Vec<_>>(), today);
+    let (rows, competing) = values_below_labels(rules, &text.lines().collect::<Vec<_>>(), today);
+    if competing {
+        ids.findings.push(format!(
+            "two numbers in the row under the MRN label on page {page_no} could each be the MRN: check against the page"
+        ));
+    }
     let lines: Vec<&str> = rows.iter().map(AsRef::as_ref).collect();
     let non_empty: Vec<usize> = (0..lines.len())
         .filter(|&i| !lines[i].trim().is_empty())
@@ -646,8 +651,9 @@ fn garbled_label_in_name(value: &str) -> Option<usize> {
 /// line (or the one after) has no label. One label takes the whole line when it looks like its
 /// value; several share it by its columns, or else by what each value looks like (a date, an
 /// MRN, a run of name words).
-fn values_below_labels<'a>(rules: &Rules, lines: &[&'a str], today: NaiveDate) -> Vec<Cow<'a, str>> {
+fn values_below_labels<'a>(rules: &Rules, lines: &[&'a str], today: NaiveDate) -> (Vec<Cow<'a, str>>, bool) {
     let mut out: Vec<Cow<'a, str>> = lines.iter().map(|l| Cow::Borrowed(*l)).collect();
+    let mut competing = false;
     for i in 0..lines.len() {
         let found = labelled(rules, lines[i]);
         let only_labels = !found.is_empty()
@@ -713,7 +719,9 @@ fn values_below_labels<'a>(rules: &Rules, lines: &[&'a str], today: NaiveDate) -
             if columns.len() == found.len() {
                 found.iter().zip(columns).collect()
             } else {
-                by_what_values_look_like(rules, &found, values, today)
+                let (assigned, two_mrns) = by_what_values_look_like(rules, &found, values, today);
+                competing |= two_mrns;
+                assigned
             }
         };
         let row: Vec<String> = assigned
@@ -726,18 +734,18 @@ fn values_below_labels<'a>(rules: &Rules, lines: &[&'a str], today: NaiveDate) -
             out[below] = Cow::Borrowed("");
         }
     }
-    out
+    (out, competing)
 }
 
 /// Shares a line of values among identifier labels when its columns did not survive OCR: the
 /// birth date is the first date, the MRN the one other word that reads as one (none if two
-/// do), the name the first run of name words left.
+/// do, and then `true` beside the shares), the name the first run of name words left.
 fn by_what_values_look_like<'l, 'v>(
     rules: &Rules,
     labels: &'l [Labelled<'l>],
     values: &'v str,
     today: NaiveDate,
-) -> Vec<(&'l Labelled<'l>, &'v str)> {
+) -> (Vec<(&'l Labelled<'l>, &'v str)>, bool) {
     let words: Vec<(usize, &str)> = values
         .split_whitespace()
         .map(|w| (w.as_ptr() as usize - values.as_ptr() as usize, w))
@@ -749,6 +757,7 @@ fn by_what_values_look_like<'l, 'v>(
     };
     let mut used = vec![false; words.len()];
     let mut out = Vec::new();
+    let mut competing = false;
     if let Some(label) = labels.iter().find(|l| l.kind == Kind::Dob) {
         let date = (0..words.len()).find_map(|from| {
             (from + 1..=(from + 4).min(words.len()))
@@ -783,7 +792,9 @@ fn by_what_values_look_like<'l, 'v>(
                     && matches!(rules.mrn.read(words[w].1), Some(MrnReading::Valid { .. }))
             })
             .collect();
-        // Two numbers that could each be the MRN (an account number beside it): neither.
+        // Two numbers that could each be the MRN (an account number beside it): neither, and
+        // the caller says so.
+        competing = mrns.len() > 1;
         if let [w] = mrns[..] {
             used[w] = true;
             out.push((label, words[w].1));
@@ -800,7 +811,7 @@ fn by_what_values_look_like<'l, 'v>(
             out.push((label, span(from, to)));
         }
     }
-    out
+    (out, competing)
 }
 
 /// The date read from `text` takes all of it (`03/14/1958`, not `03/14/1958 F`).
@@ -1349,8 +1360,13 @@ mod tests {
         ] {
             reads_jane_doe(text);
         }
-        // Two numbers that could be the MRN: neither is taken.
+        // Two numbers that could be the MRN: neither is taken, and a person is asked.
         let ids = read("Patient Name Acct # MRN DOB\nDOE, JANE 99887766 448213 03/14/1958");
+        assert!(
+            ids.findings.iter().any(|f| f.contains("could each be the MRN")),
+            "{:?}",
+            ids.findings
+        );
         assert_eq!(
             summary(&ids),
             (
