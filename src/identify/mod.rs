@@ -505,10 +505,21 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                 }
                 Kind::Name | Kind::LastName | Kind::FirstName | Kind::Other => {}
             }
-            // A name right before the first identifier of a line: `Sidney Cruickshank MRN: ...`.
+            // A name right before the first identifier of a line: `Sidney Cruickshank MRN: ...`,
+            // `DOE, JANE  F  03/14/1958  MRN ...` (what follows the name is not read: an
+            // unlabelled date is no birth date).
             let read_something = id_lines.last() == Some(&line_idx);
             if i == 0 && read_something && matches!(label.kind, Kind::Mrn | Kind::Dob) {
-                let before = line[..label.start].trim();
+                let before = &line[..label.start];
+                let name_end = before
+                    .split_whitespace()
+                    .find(|w| w.contains(|c: char| c.is_ascii_digit()))
+                    .map(|w| w.as_ptr() as usize - before.as_ptr() as usize)
+                    // Cut only a `LAST, FIRST` name: a title line (`REPORT OF CONSULTATION
+                    // 03/14/2024`) is not one.
+                    .filter(|&end| before[..end].contains(','))
+                    .unwrap_or(before.len());
+                let before = before[..name_end].trim();
                 if let Some(name) = capitalized_name(before) {
                     ids.names.push(Found {
                         value: name,
@@ -1325,6 +1336,14 @@ mod tests {
             assert_eq!(summary(&ids), expect(mrn, "Doe", "Jane", "1958-03-14"), "{label}");
             assert!(ids.findings.is_empty(), "{label}: {:?}", ids.findings);
         }
+        // A banner row: the name before the first label, its unlabelled date not a birth date.
+        let ids = read("DOE, JANE  F  03/14/1958  MRN 448213");
+        assert_eq!(
+            summary(&ids),
+            (Some("448213".into()), Some(("Doe".into(), "Jane".into())), None)
+        );
+        let ids = read("REPORT OF CONSULTATION 03/14/2024 MRN: 448213");
+        assert_eq!(summary(&ids), (Some("448213".into()), None, None));
         // Eight bare digits are a date only after a birth-date label, and an impossible one is
         // reported, not guessed.
         let ids = read("Patient: Doe, Jane\nMRN: 19580314");
