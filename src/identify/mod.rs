@@ -11,7 +11,6 @@ mod mrn;
 mod names;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use regex::Regex;
@@ -127,8 +126,8 @@ enum Kind {
 #[derive(Debug, Clone)]
 pub struct Rules {
     labels: Regex,
-    /// Label kind by the alternative's group name.
-    kinds: HashMap<String, Kind>,
+    /// Label kind by the alternative's capture group: group `i + 1` is alternative `i`.
+    kinds: Vec<Kind>,
     pub mrn: MrnRules,
     fax_header: Regex,
 }
@@ -153,13 +152,11 @@ impl Rules {
         }
         // Longest first: at one position `Patient ID` must win over `Patient`.
         alternatives.sort_by_key(|(len, ..)| std::cmp::Reverse(*len));
-        let mut kinds = HashMap::new();
-        let mut parts = Vec::new();
-        for (i, (_, pattern, kind)) in alternatives.into_iter().enumerate() {
-            let group = format!("l{i}");
-            parts.push(format!("(?P<{group}>{pattern})"));
-            kinds.insert(group, kind);
-        }
+        // Each alternative one capture group (a label pattern has no groups of its own).
+        let (parts, kinds): (Vec<String>, Vec<Kind>) = alternatives
+            .into_iter()
+            .map(|(_, pattern, kind)| (format!("({pattern})"), kind))
+            .unzip();
         let labels = Regex::new(&format!(r"(?i)\b(?:{})", parts.join("|")))?;
         Ok(Rules {
             labels,
@@ -232,11 +229,9 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
     let mut found: Vec<(usize, usize, Kind)> = Vec::new();
     for caps in rules.labels.captures_iter(line) {
         let whole = caps.get(0).expect("group 0 always matches");
-        let kind = rules
-            .kinds
-            .iter()
-            .find(|(group, _)| caps.name(group).is_some())
-            .map_or(Kind::Other, |(_, kind)| *kind);
+        let kind = (1..caps.len())
+            .find(|&group| caps.get(group).is_some())
+            .map_or(Kind::Other, |group| rules.kinds[group - 1]);
         found.push((whole.start(), whole.end(), kind));
     }
     // Another label in the brackets that follow a label is its hint, not a field (`DOB(Age):`,
