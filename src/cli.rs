@@ -752,9 +752,11 @@ fn train(
             archive.dir().display(),
             labelled.len()
         ));
+        // A person's `other` (no clinical record) is a verdict, not a kind to learn.
         examples.extend(
             labelled
                 .into_iter()
+                .filter(|(_, label)| !classify::is_verdict(label))
                 .map(|(text, label)| classify::Example { text, label }),
         );
         if from.is_empty() {

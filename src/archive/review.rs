@@ -49,7 +49,9 @@ pub fn queue(conn: &Connection) -> anyhow::Result<Vec<ReviewItem>> {
             .map(|k| k.split(',').map(str::to_string).collect())
             .unwrap_or_default();
         let mut reasons = Vec::new();
-        if untyped || kinds.iter().any(|k| k == "doc_type") {
+        if doc_type.as_deref() == Some("other") && kinds.iter().any(|k| k == "doc_type") {
+            reasons.push("not a clinical record".to_string());
+        } else if untyped || kinds.iter().any(|k| k == "doc_type") {
             reasons.push("low type confidence".to_string());
         }
         if no_patient {

@@ -11,7 +11,7 @@ pub(crate) mod taxonomy;
 mod train;
 
 pub use model::{Holdout, Model, ModelFile, Weights};
-pub use taxonomy::{DEFAULT_TOML as DEFAULT_TAXONOMY, DocType, Taxonomy, UNKNOWN};
+pub use taxonomy::{DEFAULT_TOML as DEFAULT_TAXONOMY, DocType, OTHER, Taxonomy, UNKNOWN, is_verdict};
 pub use train::{Example, TrainOptions, train};
 
 use crate::config::ClassifyConfig;
@@ -160,24 +160,28 @@ pub fn document(classifier: &Classifier, pages: &[&str]) -> Classification {
         };
         return unknown(confidence, reason);
     }
+    // No clinical document at all: `other`, where the taxonomy has it.
+    let not_clinical = |reason: String| Classification {
+        doc_type: if taxonomy.get(OTHER).is_some() {
+            OTHER
+        } else {
+            UNKNOWN
+        }
+        .to_string(),
+        ..unknown(confidence, reason)
+    };
     if known_words >= JUDGE_CLINICAL_AFTER_WORDS && words.n_watched < thresholds.min_clinical_words {
-        return unknown(
-            confidence,
-            format!(
-                "not clinical text: {} clinical words in {} words",
-                words.n_watched, words.n_words
-            ),
-        );
+        return not_clinical(format!(
+            "not clinical text: {} clinical words in {} words",
+            words.n_watched, words.n_words
+        ));
     }
     let unknown_share = words.n_unknown_words as f32 / words.n_words.max(1) as f32;
     if !has_title && unknown_share > thresholds.max_unknown_word_share {
-        return unknown(
-            confidence,
-            format!(
-                "not clinical text: {:.0}% of its words are unknown to the model",
-                unknown_share * 100.0
-            ),
-        );
+        return not_clinical(format!(
+            "not clinical text: {:.0}% of its words are unknown to the model",
+            unknown_share * 100.0
+        ));
     }
     let why = explain(classifier, best, &evidence, &words);
     if confidence < thresholds.min_confidence {
@@ -347,7 +351,8 @@ mod tests {
             touch of a key, and an exclusive erase function makes editing fast.";
         for text in [french, brochure] {
             let result = document(&c, &[text]);
-            assert_eq!(result.doc_type, UNKNOWN, "{text}");
+            assert_eq!(result.doc_type, OTHER, "{text}");
+            assert!(result.needs_review, "{text}");
             assert!(
                 result.reason.starts_with("not clinical text"),
                 "{}",

@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::taxonomy::{Evidence, Taxonomy, UNKNOWN};
+use super::taxonomy::{Evidence, Taxonomy, is_verdict};
 
 pub const FORMAT: u32 = 1;
 
@@ -262,7 +262,7 @@ pub fn probabilities(
         .iter()
         .enumerate()
         .map(|(t, doc_type)| {
-            (doc_type.id != UNKNOWN).then(|| {
+            (!is_verdict(&doc_type.id)).then(|| {
                 // Where the word model knows a type from few examples, its rules count for more.
                 let lift = 2.0 - trust(model_labels[t], class_docs);
                 let flag = |found: bool, weight: f32| if found { weight } else { 0.0 };

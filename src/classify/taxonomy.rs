@@ -14,6 +14,15 @@ use super::model::tokenize;
 /// The type the classifier answers when it is not sure.
 pub const UNKNOWN: &str = "unknown";
 
+/// The type it answers for text that is no clinical document at all (a brochure, a foreign
+/// text), where the taxonomy has it.
+pub const OTHER: &str = "other";
+
+/// A verdict of the classifier's rather than a kind of document: never scored or learned.
+pub fn is_verdict(id: &str) -> bool {
+    id == UNKNOWN || id == OTHER
+}
+
 /// The shipped taxonomy, used when the site has none of its own.
 pub const DEFAULT_TOML: &str = include_str!("../../config/doctypes.toml");
 
@@ -424,6 +433,7 @@ mod tests {
             "referral_letter",
             "emergency_report",
             UNKNOWN,
+            OTHER,
         ] {
             assert!(taxonomy.get(id).is_some(), "{id}");
         }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::bail;
 
 use super::model::{self, ClassScore, FORMAT, Holdout, Kind, Model, ModelFile, Weights, WordEvidence};
-use super::taxonomy::{Evidence, Taxonomy, UNKNOWN};
+use super::taxonomy::{Evidence, Taxonomy, is_verdict};
 
 /// A text with the type a person gave it.
 #[derive(Debug, Clone)]
@@ -38,8 +38,11 @@ const ALPHA: f32 = 0.1;
 
 pub fn train(taxonomy: &Taxonomy, examples: &[Example], options: &TrainOptions) -> anyhow::Result<ModelFile> {
     for example in examples {
-        if example.label == UNKNOWN || taxonomy.get(&example.label).is_none() {
-            bail!("label {:?} is not a type of the taxonomy", example.label);
+        if is_verdict(&example.label) || taxonomy.get(&example.label).is_none() {
+            bail!(
+                "label {:?} is not a type of the taxonomy the model can learn",
+                example.label
+            );
         }
     }
     match &options.base {
@@ -487,9 +490,11 @@ mod tests {
         bad[0].label = "shopping_list".into();
         assert!(train(&taxonomy, &bad, &options()).is_err());
         assert!(train(&taxonomy, &examples(2), &options()).is_err());
-        let mut unknown = examples(5);
-        unknown[0].label = UNKNOWN.into();
-        assert!(train(&taxonomy, &unknown, &options()).is_err());
+        for verdict in [crate::classify::UNKNOWN, crate::classify::OTHER] {
+            let mut verdicts = examples(5);
+            verdicts[0].label = verdict.into();
+            assert!(train(&taxonomy, &verdicts, &options()).is_err(), "{verdict}");
+        }
     }
 
     #[test]
