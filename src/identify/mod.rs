@@ -836,7 +836,7 @@ fn capitalized_name(text: &str) -> Option<PersonName> {
         w.chars().next().is_some_and(char::is_uppercase)
             && w.chars().all(|c| c.is_alphabetic() || ",.'-’".contains(c))
     });
-    if words.is_empty() || words.len() > 5 || !capitalized {
+    if words.is_empty() || words.len() > 5 || !capitalized || names::institutional(text) {
         return None;
     }
     PersonName::parse(text)
@@ -1648,6 +1648,9 @@ mod tests {
         ] {
             assert_eq!(summary(&read(text)).0, Some(mrn.into()), "{text}");
         }
+        // A facility's name beside the identifier block is not an unlabelled `LAST, FIRST`.
+        let ids = read("RIVERSIDE HEALTH, INC\nMRN: 448213\nDOB: 03/14/1958");
+        assert_eq!(ids.name, None);
         // A title OCR ended with a comma is not an unlabelled `LAST, FIRST`.
         let ids = read("Pt Name: O'Brien-Smith, Mary Kate MAN#448213 DOB 03.14.1958\n\nPROGRESS NOTE- Sai,");
         assert!(

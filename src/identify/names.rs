@@ -18,11 +18,54 @@ impl std::fmt::Debug for PersonName {
 
 const TITLES: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "master"];
 const SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv", "v"];
+/// Words of institutions' names and titles (`RIVERSIDE HEALTH, INC`, `PROGRESS NOTE`): text
+/// holding one is not taken for a name where no label says it is one. (The index's own rows
+/// are not held to this: a registry's `Center, John` is a person.)
+const INSTITUTIONAL: &[&str] = &[
+    "inc",
+    "llc",
+    "ltd",
+    "corp",
+    "pc",
+    "pllc",
+    "hospital",
+    "clinic",
+    "clinics",
+    "center",
+    "centre",
+    "medical",
+    "health",
+    "healthcare",
+    "associates",
+    "group",
+    "department",
+    "dept",
+    "laboratory",
+    "laboratories",
+    "radiology",
+    "pathology",
+    "imaging",
+    "university",
+    "institute",
+    "services",
+    "foundation",
+    "practice",
+    "physicians",
+    "report",
+    "note",
+    "summary",
+];
 /// A name followed by one of these is a clinician's.
 const CREDENTIALS: &[&str] = &[
     "md", "do", "rn", "np", "pa", "pac", "dds", "dmd", "phd", "mbbs", "facs", "dpm", "od", "crna", "lpn",
     "aprn",
 ];
+
+/// Whether `text` has a word of an institution's name or a title in it.
+pub fn institutional(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphabetic())
+        .any(|w| INSTITUTIONAL.contains(&w.to_lowercase().as_str()))
+}
 
 impl PersonName {
     /// Parses a name; `None` unless it is clearly a person's name.
@@ -229,6 +272,17 @@ mod tests {
         ] {
             assert_eq!(name(raw), None, "{raw}");
         }
+        for raw in [
+            "RIVERSIDE HEALTH, INC",
+            "Lincoln Radiology Group",
+            "PROGRESS NOTE, Sai",
+        ] {
+            assert!(institutional(raw), "{raw}");
+        }
+        assert!(
+            name("Center, John").is_some(),
+            "a registry's row is parsed without it"
+        );
     }
 
     #[test]
