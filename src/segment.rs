@@ -6,8 +6,9 @@
 //! - at a page that looks like a document's first page: a letterhead or a title line at the
 //!   top together with patient identifiers, and nothing saying it continues (`Page 2`). A
 //!   page repeating the current document's letterhead and patient without a title is its next
-//!   page (records systems print the header on every page), unless the page before it ended
-//!   the document with a signature or closing (`Electronically signed by`, `Sincerely`);
+//!   page (records systems print the header on every page), unless it says it is page 1 or the
+//!   page before it ended the document (a signature or closing, `Electronically signed by`,
+//!   `Sincerely`; `Page 2 of 2`);
 //! - at a letterhead other than the current document's (another facility's paper).
 //!
 //! Pages that say nothing (blank, unreadable, body text only) stay with the document before
@@ -69,6 +70,7 @@ pub fn split(pages: &[PageFacts<'_>]) -> Vec<Segment> {
             && current_letterhead.is_some()
             && !new_letterhead
             && !page.has_title
+            && !cues.says_page_one(page)
             && !previous.is_some_and(|p| cues.ends(p));
         let starts = match &current {
             None => true,
@@ -156,6 +158,10 @@ struct Cues {
     continuation: Regex,
     /// A signature or closing: the end of a document.
     closing: Regex,
+    /// `Page 2 of 2`: which page of how many.
+    page_of: Regex,
+    /// `Page 1`, `Page 1 of 3` (`I` and `l` as OCR reads a 1).
+    page_one: Regex,
 }
 
 /// Compiled once: splitting runs for every file (and thousands a second when re-indexing).
@@ -178,6 +184,8 @@ impl Cues {
                 r"(?i)(\b(electronically\s+signed|signed\s+by|sincerely|dictated\s+by|transcribed\s+by|signature)\b|^\s*D:\s*\d|\bjob\s*#)",
             )
             .expect("static pattern"),
+            page_of: Regex::new(r"(?i)\bpage\s*(\d+)\s*(?:of|/)\s*(\d+)\b").expect("static pattern"),
+            page_one: Regex::new(r"(?i)\bpage\s*[1Il]\b(\s*(of|/)\s*\d+)?").expect("static pattern"),
         }
     }
 
@@ -205,11 +213,24 @@ impl Cues {
     /// The page ends a document: a signature or closing among its last lines.
     fn ends(&self, page: &PageFacts<'_>) -> bool {
         let lines: Vec<&str> = page.text.lines().filter(|l| !l.trim().is_empty()).collect();
-        lines
-            .iter()
-            .rev()
-            .take(CLOSING_LINES)
-            .any(|l| self.closing.is_match(l))
+        let last_of_its_pages = lines.iter().any(|l| {
+            self.page_of
+                .captures(l)
+                .is_some_and(|c| c[1].parse::<u32>().ok() == c[2].parse::<u32>().ok())
+        });
+        last_of_its_pages
+            || lines
+                .iter()
+                .rev()
+                .take(CLOSING_LINES)
+                .any(|l| self.closing.is_match(l))
+    }
+
+    /// The page calls itself page 1, at its top or bottom.
+    fn says_page_one(&self, page: &PageFacts<'_>) -> bool {
+        let lines: Vec<&str> = page.text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let mut edges = lines.iter().take(3).chain(lines.iter().rev().take(3));
+        edges.any(|l| self.page_one.is_match(l))
     }
 
     fn first_page(&self, page: &PageFacts<'_>, letterhead: bool) -> bool {
@@ -324,6 +345,14 @@ mod tests {
             format!("{FIRST_A}\nElectronically signed by: ADAMS, JOHN MD 04/01/2024").into_boxed_str(),
         );
         assert_eq!(spans(&[page(signed), page(next)]), [(1, 1), (2, 1)]);
+        // ... or that said it was the last of its pages, or when the page says it is page 1.
+        let last: &'static str = Box::leak(format!("{FIRST_A}\nPage 1 of 1").into_boxed_str());
+        assert_eq!(spans(&[page(last), page(next)]), [(1, 1), (2, 1)]);
+        let one: &'static str = Box::leak(format!("{next}\nPage 1").into_boxed_str());
+        assert_eq!(spans(&[page(FIRST_A), page(one)]), [(1, 1), (2, 1)]);
+        let of_three: &'static str = Box::leak(format!("{FIRST_A}\nPage 1 of 3").into_boxed_str());
+        let two: &'static str = Box::leak(format!("{next}\nPage 2 of 3").into_boxed_str());
+        assert_eq!(spans(&[page(of_three), page(two)]), [(1, 2)]);
         // A title still starts a document on the same paper.
         assert_eq!(spans(&[page(FIRST_A), page(next), page(LAB_A)]), [(1, 2), (3, 1)]);
     }
