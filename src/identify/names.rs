@@ -147,7 +147,8 @@ fn clean_words(part: &str) -> Option<Vec<String>> {
             _ => vec![word],
         });
     for word in split {
-        let bare = word.trim_matches(|c: char| c == '.' || c == ',');
+        // Specks and quote marks OCR stuck to either end (`‘Doe`); an apostrophe inside stays.
+        let bare = word.trim_matches(|c: char| ".,‘’'`\"“”".contains(c));
         // A speck OCR read as a lone small letter or mark (`Jane Doe i`, `Jane ©`).
         if bare.chars().count() == 1 && !bare.starts_with(char::is_uppercase) {
             continue;
@@ -244,6 +245,12 @@ mod tests {
     #[test]
     fn reads_both_orders_with_initials_titles_and_suffixes() {
         assert_eq!(name("CRUICKSHANK, SIDNEY"), pair("Cruickshank", "Sidney"));
+        assert_eq!(
+            name("Jane ‘Doe"),
+            pair("Doe", "Jane"),
+            "a quote mark OCR stuck on"
+        );
+        assert_eq!(name("O'Brien-Smith, Mary"), pair("O'Brien-Smith", "Mary"));
         assert_eq!(name("Hilll, Raymundo J."), pair("Hilll", "Raymundo"));
         assert_eq!(name("Sidney Cruickshank"), pair("Cruickshank", "Sidney"));
         assert_eq!(name("Mr. John Q. Public Jr."), pair("Public", "John"));
