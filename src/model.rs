@@ -6,6 +6,10 @@
 
 use std::fmt;
 
+/// The finding of a document on which no patient identifier was read at all (the review
+/// queue tells it apart from doubtful ones).
+pub const NO_IDENTIFIERS: &str = "no patient identifiers found";
+
 /// Patient data (a name, an MRN, a date of birth, a source file name). Prints as `Phi(**)` in
 /// `Debug` and `Display`, so it cannot leak into a log line by accident; [`Phi::expose`] is the
 /// one door to the value and is easy to grep for.

@@ -24,13 +24,14 @@ pub fn queue(conn: &Connection) -> anyhow::Result<Vec<ReviewItem>> {
                 d.patient_mrn IS NULL AND d.patient_last IS NULL,
                 coalesce(d.patient_match, '') = 'orphan',
                 (SELECT group_concat(DISTINCT f.kind) FROM findings f
-                  WHERE f.document_id = d.id AND f.resolved_at IS NULL),
+                  WHERE f.document_id = d.id AND f.resolved_at IS NULL
+                    AND NOT (f.kind = 'patient' AND f.detail = ?1)),
                 (SELECT count(*) FROM pages p WHERE p.document_id = d.id AND p.needs_rescan = 1)
          FROM documents d
          WHERE d.reviewed_at IS NULL
          ORDER BY d.created_at, d.id",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map([crate::model::NO_IDENTIFIERS], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,

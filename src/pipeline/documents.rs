@@ -182,7 +182,7 @@ fn document(
         _ => {}
     }
     if ids.is_empty() && index_match.is_none() {
-        findings.push(("patient".into(), "no patient identifiers found".into()));
+        findings.push(("patient".into(), crate::model::NO_IDENTIFIERS.into()));
     }
     NewDocument {
         span,

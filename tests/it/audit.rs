@@ -118,6 +118,10 @@ fn the_review_queue_says_why_and_accepting_takes_a_document_off_it() {
             .any(|r| r == "no patient found"),
         "{item}"
     );
+    assert!(
+        !item["reasons"].to_string().contains("doubtful"),
+        "nothing was read, so nothing is doubtful: {item}"
+    );
 
     // Unknown ids: a clear error, nothing changed.
     let unknown = t.run(&["review", "accept", "9999"]);
