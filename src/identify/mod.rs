@@ -538,7 +538,34 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
     }
     // An unlabelled `LAST, FIRST` line in the identifier block at the top of the page.
     for &line_idx in non_empty.iter().take(BLOCK_LINES) {
-        let line = lines[line_idx].trim();
+        // Specks after the name (`DOE, JANE :`, `DOE, JANE 5`) are not part of it; a comma OCR
+        // read as a period after an all-capitals surname (`DOE. JANE`) is put back.
+        let line = lines[line_idx]
+            .trim()
+            .trim_end_matches(|c: char| !c.is_alphanumeric())
+            .trim_end();
+        let line = match line.rsplit_once(' ') {
+            Some((rest, speck)) if speck.chars().count() == 1 && !speck.starts_with(char::is_uppercase) => {
+                rest.trim_end()
+            }
+            _ => line,
+        };
+        let line: Cow<'_, str> = match line.split_once(". ") {
+            Some((last, first))
+                if !line.contains(',')
+                    && last.len() >= 2
+                    && !["DR", "MR", "MRS", "MS", "MISS", "ST", "MT", "FT", "PROF", "REV"]
+                        .contains(&last)
+                    && last.chars().all(|c| c.is_ascii_uppercase() || "'-".contains(c))
+                    && first
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || " .'-".contains(c)) =>
+            {
+                Cow::Owned(format!("{last}, {first}"))
+            }
+            _ => Cow::Borrowed(line),
+        };
+        let line = line.as_ref();
         if !line.contains(',') || !labelled(rules, line).is_empty() {
             continue;
         }
@@ -1647,6 +1674,19 @@ mod tests {
             ("MR# MR 493223", "MR493223"),
         ] {
             assert_eq!(summary(&read(text)).0, Some(mrn.into()), "{text}");
+        }
+        // A comma read as a period, a speck after the name.
+        for text in [
+            "DOE. JANE :\nMRN 448213 F 6BY\nDOB 03/14/1958",
+            "DOE, JANE 5\nMRN 448213 F 68Y\nDOB 03/14/1958",
+        ] {
+            reads_jane_doe(text);
+        }
+        for text in [
+            "ST. MARY'S HOSPITAL\nMRN 448213\nDOB 03/14/1958",
+            "DR. SMITH\nMRN 448213",
+        ] {
+            assert_eq!(read(text).name, None, "{text}");
         }
         // A facility's name beside the identifier block is not an unlabelled `LAST, FIRST`.
         let ids = read("RIVERSIDE HEALTH, INC\nMRN: 448213\nDOB: 03/14/1958");
