@@ -635,9 +635,9 @@ fn garbled_labels(text: &str) -> Vec<Garbled> {
             .into_iter()
             .find(|(label, _)| head.chars().zip(label.chars()).filter(|(a, b)| a != b).count() == 1);
         let Some((_, kind)) = kind else { continue };
-        // Words of their own one letter off (an MRI, a date of service, a name).
+        // Words of their own one letter off (an MRI, p.r.n., a date of service, a name).
         if [
-            "MRI", "MRA", "MRS", "MIN", "DOS", "DOE", "BOB", "ROB", "JOB", "SOB",
+            "MRI", "MRA", "MRS", "MRD", "MIN", "PRN", "CRN", "DOS", "DOE", "BOB", "ROB", "JOB", "SOB",
         ]
         .contains(&head)
         {
@@ -1587,6 +1587,7 @@ mod tests {
         assert!(ids.findings.is_empty(), "{:?}", ids.findings);
         for text in [
             "MRI 1234567 showed no change",
+            "PRN 1234567",
             "MAN 12",
             "Patient: Doe, Jane\nDOS: 03/14/2024",
         ] {
