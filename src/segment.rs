@@ -210,7 +210,8 @@ impl Cues {
         (has_letterhead && first.len() >= 4).then_some(first)
     }
 
-    /// The page ends a document: a signature or closing among its last lines.
+    /// The page ends a document: a signature or closing among its last lines, or it is the
+    /// last of its pages (`Page 2 of 2`).
     fn ends(&self, page: &PageFacts<'_>) -> bool {
         let lines: Vec<&str> = page.text.lines().filter(|l| !l.trim().is_empty()).collect();
         let last_of_its_pages = lines.iter().any(|l| {
