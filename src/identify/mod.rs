@@ -432,24 +432,29 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     }
                 }
                 Kind::Dob => {
+                    // `Born on 03/14/1958`.
+                    let value = match label.value.split_once(' ') {
+                        Some((on, rest)) if on.eq_ignore_ascii_case("on") => rest.trim_start(),
+                        _ => label.value,
+                    };
                     // The whole value, else its own part of a value shared by joined labels;
                     // a digit read as its look-alike letter is put back, at a lower confidence.
-                    let own = label.joined.and_then(|place| own_part(label.value, place));
-                    let (reading, confidence) = match [Some(label.value), own]
+                    let own = label.joined.and_then(|place| own_part(value, place));
+                    let (reading, confidence) = match [Some(value), own]
                         .into_iter()
                         .flatten()
                         .find_map(|value| read_date(value, today))
                     {
                         Some(reading) => (Some(reading), LABELLED),
-                        None => match dates::read_compact_date(label.value, today) {
+                        None => match dates::read_compact_date(value, today) {
                             Some(reading) => (Some(reading), LABELLED),
-                            None => (dates::read_date_undoing_confusions(label.value, today), CORRECTED),
+                            None => (dates::read_date_undoing_confusions(value, today), CORRECTED),
                         },
                     };
                     match reading {
                         Some(DateReading::Valid(date)) if date > today => {
                             id_lines.push(line_idx);
-                            ids.glimpses.push(Kind::Dob, label.value);
+                            ids.glimpses.push(Kind::Dob, value);
                             ids.findings
                                 .push(format!("the date of birth on page {page_no} is in the future"));
                         }
@@ -463,11 +468,11 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                         }
                         Some(DateReading::Impossible(_)) => {
                             id_lines.push(line_idx);
-                            ids.glimpses.push(Kind::Dob, label.value);
+                            ids.glimpses.push(Kind::Dob, value);
                             ids.findings
                                 .push(format!("the date of birth on page {page_no} is not a real date"));
                         }
-                        None => ids.glimpses.push(Kind::Dob, label.value),
+                        None => ids.glimpses.push(Kind::Dob, value),
                     }
                 }
                 Kind::Name if label.colon => {
@@ -1340,6 +1345,7 @@ mod tests {
             "Patient: Doe, Jane\nMRN: 448213\nAge/DOB: 68 / 03/14/1958",
             "Patient: Doe, Jane\nMRN: 448213\nDOB(Age): 03/14/1958(68)",
             "Patient: Doe, Jane\nMRN: 448213\nDOB: March 14th, 1958",
+            "Patient: Doe, Jane\nMRN: 448213\nBorn on 03/14/1958",
             "Patient: Doe, Jane\nMRN: 448213\nDOB: 3/14/1958 12:00:00 AM",
         ] {
             reads_jane_doe(text);
