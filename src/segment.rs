@@ -167,6 +167,60 @@ struct Cues {
 /// Compiled once: splitting runs for every file (and thousands a second when re-indexing).
 static CUES: std::sync::LazyLock<Cues> = std::sync::LazyLock::new(Cues::new);
 
+/// US states spelled out, as letterheads write them before the ZIP code.
+const US_STATES: [&str; 50] = [
+    "alabama",
+    "alaska",
+    "arizona",
+    "arkansas",
+    "california",
+    "colorado",
+    "connecticut",
+    "delaware",
+    "florida",
+    "georgia",
+    "hawaii",
+    "idaho",
+    "illinois",
+    "indiana",
+    "iowa",
+    "kansas",
+    "kentucky",
+    "louisiana",
+    "maine",
+    "maryland",
+    "massachusetts",
+    "michigan",
+    "minnesota",
+    "mississippi",
+    "missouri",
+    "montana",
+    "nebraska",
+    "nevada",
+    "new hampshire",
+    "new jersey",
+    "new mexico",
+    "new york",
+    "north carolina",
+    "north dakota",
+    "ohio",
+    "oklahoma",
+    "oregon",
+    "pennsylvania",
+    "rhode island",
+    "south carolina",
+    "south dakota",
+    "tennessee",
+    "texas",
+    "utah",
+    "vermont",
+    "virginia",
+    "washington",
+    "west virginia",
+    "wisconsin",
+    "wyoming",
+];
+
 /// The letterhead is looked for in this many non-empty lines at the top.
 const LETTERHEAD_LINES: usize = 6;
 
@@ -176,9 +230,15 @@ const CLOSING_LINES: usize = 8;
 impl Cues {
     fn new() -> Cues {
         Cues {
-            // A telephone number or a US state and ZIP code: an address block.
-            letterhead: Regex::new(r"(?i)(\(\d{3}\)\s*\d{3}[-.\s]\d{4}|\b(tel|phone|fax)\b[:.]?\s*[\d(]|\b[A-Z]{2}\s+\d{5}(-\d{4})?\b)")
-                .expect("static pattern"),
+            // A telephone number with its area code in brackets or after `Tel`/`Ph`/`Fax`, a US
+            // state (abbreviated or spelled out) and ZIP code, or a web address: an address
+            // block. A bare number shaped like a telephone's is not enough: an account number
+            // in a continuation header can look the same.
+            letterhead: Regex::new(&format!(
+                r"(?i)(\(\d{{3}}\)\s*\d{{3}}[-.\s]\d{{4}}|\b(tel|ph|phone|fax)\b[:.]?\s*[\d(]|\b[A-Z]{{2}}\s+\d{{5}}(-\d{{4}})?\b|\b({})\s+\d{{5}}(-\d{{4}})?\b|\bwww\.)",
+                US_STATES.join("|")
+            ))
+            .expect("static pattern"),
             continuation: Regex::new(r"(?i)\b(page\s*([2-9]|\d{2,})\b|continued\b|cont'?d\b)").expect("static pattern"),
             closing: Regex::new(
                 r"(?i)(\b(electronically\s+signed|signed\s+by|sincerely|dictated\s+by|transcribed\s+by|signature)\b|^\s*D:\s*\d|\bjob\s*#)",
@@ -379,6 +439,20 @@ mod tests {
             spans(&[page(FIRST_A), page(BODY), page(other), page(BODY)]),
             [(1, 2), (3, 2)]
         );
+        // Letterheads without a bracketed area code or a state abbreviation.
+        for letterhead in [
+            "LAKESHORE CLINIC\n88 Shore Dr, Lakeside, Nebraska 68002",
+            "LAKESHORE CLINIC\nPh 402-555-0101",
+            "LAKESHORE CLINIC\nwww.lakeshoreclinic.org",
+        ] {
+            let other: &'static str =
+                Box::leak(format!("{letterhead}\nHISTORY OF PRESENT ILLNESS").into_boxed_str());
+            assert_eq!(
+                spans(&[page(FIRST_A), page(BODY), page(other)]),
+                [(1, 2), (3, 1)],
+                "{letterhead}"
+            );
+        }
         let misread = FIRST_A.replace("CRETE AREA MEDICAL CENTER", "CRETE AREA MEDlCAL CENTFR") + "\nPage 2";
         let misread: &'static str = Box::leak(misread.into_boxed_str());
         assert_eq!(
