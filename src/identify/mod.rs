@@ -519,7 +519,9 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     // 03/14/2024`) is not one.
                     .filter(|&end| before[..end].contains(','))
                     .unwrap_or(before.len());
-                let before = before[..name_end].trim();
+                // `DOE, JANE (MRN 448213)`: a bracket or bar between the name and its label.
+                let before =
+                    before[..name_end].trim_end_matches(|c: char| c.is_whitespace() || "([{|;-".contains(c));
                 if let Some(name) = capitalized_name(before) {
                     ids.names.push(Found {
                         value: name,
@@ -1370,6 +1372,7 @@ mod tests {
             summary(&ids),
             (Some("448213".into()), Some(("Doe".into(), "Jane".into())), None)
         );
+        reads_jane_doe("DOE, JANE (MRN 448213) DOB 03/14/1958");
         let ids = read("REPORT OF CONSULTATION 03/14/2024 MRN: 448213");
         assert_eq!(summary(&ids), (Some("448213".into()), None, None));
         // Eight bare digits are a date only after a birth-date label, and an impossible one is
