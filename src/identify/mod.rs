@@ -547,16 +547,7 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
     for &line_idx in non_empty.iter().take(BLOCK_LINES) {
         // Specks after the name (`DOE, JANE :`, `DOE, JANE 5`) are not part of it; a comma OCR
         // read as a period after an all-capitals surname (`DOE. JANE`) is put back.
-        let line = lines[line_idx]
-            .trim()
-            .trim_end_matches(|c: char| !c.is_alphanumeric())
-            .trim_end();
-        let line = match line.rsplit_once(' ') {
-            Some((rest, speck)) if speck.chars().count() == 1 && !speck.starts_with(char::is_uppercase) => {
-                rest.trim_end()
-            }
-            _ => line,
-        };
+        let line = without_trailing_speck(lines[line_idx]);
         let line: Cow<'_, str> = match line.split_once(". ") {
             Some((last, first))
                 if !line.contains(',')
@@ -590,6 +581,34 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
         });
         if near_ids
             && shaped
+            && let Some(name) = capitalized_name(line)
+        {
+            ids.names.push(Found {
+                value: name,
+                confidence: NAME_IN_BLOCK,
+                page_no,
+            });
+        }
+    }
+    // `Jane Doe` on its own line right above the first identifier line, when nothing else
+    // on the page names anyone: only two or three capitalised words that are no title,
+    // facility or salutation, and no value of a label above it (`Ordering Physician`).
+    if let Some(&first_id) = id_lines.iter().min()
+        && ids.names.is_empty()
+        && let [.., over, above] = non_empty
+            .iter()
+            .copied()
+            .take_while(|&i| i < first_id)
+            .collect::<Vec<_>>()[..]
+        && first_id - above <= 2
+        && non_empty.iter().take(BLOCK_LINES).any(|&i| i == above)
+        && !only_labels(lines[over], &labelled(rules, lines[over]))
+    {
+        let line = without_trailing_speck(lines[above]);
+        let words = line.split_whitespace().count();
+        if (2..=3).contains(&words)
+            && !line.contains(',')
+            && labelled(rules, line).is_empty()
             && let Some(name) = capitalized_name(line)
         {
             ids.names.push(Found {
@@ -684,6 +703,28 @@ fn garbled_label_in_name(value: &str) -> Option<usize> {
     garbled_labels(value).into_iter().map(|g| g.at).find(|&at| at > 0)
 }
 
+/// A line without the speck OCR left after its last word (`DOE, JANE :`, `Jane Doe t`): trailing
+/// marks, and a last word of one character that is not a capital (an initial).
+fn without_trailing_speck(line: &str) -> &str {
+    let line = line
+        .trim()
+        .trim_end_matches(|c: char| !c.is_alphanumeric())
+        .trim_end();
+    match line.rsplit_once(' ') {
+        Some((rest, speck)) if speck.chars().count() == 1 && !speck.starts_with(char::is_uppercase) => {
+            rest.trim_end()
+        }
+        _ => line,
+    }
+}
+
+/// A line of nothing but labels (a table's head, a form's box titles).
+fn only_labels(line: &str, found: &[Labelled<'_>]) -> bool {
+    !found.is_empty()
+        && found.iter().all(|l| l.value.trim_matches(['|', ' ']).is_empty())
+        && line[..found[0].start].trim().is_empty()
+}
+
 /// Labels printed above their values, as a form's boxes or a table's head print them
 /// (`Patient Name   MRN   DOB` over `DOE, JANE   448213   03/14/1958`), rewritten as
 /// `label: value` lines in the label's place (the value line left empty), so they are read as
@@ -696,10 +737,7 @@ fn values_below_labels<'a>(rules: &Rules, lines: &[&'a str], today: NaiveDate) -
     let mut competing = false;
     for i in 0..lines.len() {
         let found = labelled(rules, lines[i]);
-        let only_labels = !found.is_empty()
-            && found.iter().all(|l| l.value.trim_matches(['|', ' ']).is_empty())
-            && lines[i][..found[0].start].trim().is_empty();
-        if !only_labels || found.iter().all(|l| l.kind == Kind::Other) {
+        if !only_labels(lines[i], &found) || found.iter().all(|l| l.kind == Kind::Other) {
             continue;
         }
         let Some(below) = (i + 1..lines.len().min(i + 3)).find(|&j| !lines[j].trim().is_empty()) else {
@@ -1373,6 +1411,24 @@ mod tests {
             (Some("448213".into()), Some(("Doe".into(), "Jane".into())), None)
         );
         reads_jane_doe("DOE, JANE (MRN 448213) DOB 03/14/1958");
+        // A name on its own line right above the identifier block; never a title, a facility,
+        // a salutation or a doctor.
+        reads_jane_doe("RIVERSIDE MEDICAL CENTER\n\nJane Doe t\n\nDOB: 03/14/1958\nMRN: 448213");
+        reads_jane_doe(
+            "RIVERSIDE MEDICAL CENTER\n120 Elm St, Omaha, NE 68102  Tel (402) 555-0199\nJANE A. DOE\nMRN: 448213   DOB: 03/14/1958",
+        );
+        for text in [
+            "Progress Note\nMRN: 448213",
+            "Riverside Clinic\nMRN: 448213",
+            "Dear Dr. Patel\nMRN: 448213",
+            "Dr. Adams\nMRN: 448213",
+            "John Adams MD\nMRN: 448213",
+            "Lab Results\nMRN: 448213",
+            "Jane Doe\n\nThe patient was seen.\nMRN: 448213",
+            "RIVERSIDE\nOrdering Physician\nJohn Adams\nMRN: 448213",
+        ] {
+            assert_eq!(read(text).name, None, "{text}");
+        }
         let ids = read("REPORT OF CONSULTATION 03/14/2024 MRN: 448213");
         assert_eq!(summary(&ids), (Some("448213".into()), None, None));
         // Eight bare digits are a date only after a birth-date label, and an impossible one is
