@@ -547,21 +547,16 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
     for &line_idx in non_empty.iter().take(BLOCK_LINES) {
         // Specks after the name (`DOE, JANE :`, `DOE, JANE 5`) are not part of it; a comma OCR
         // read as a period after an all-capitals surname (`DOE. JANE`) is put back.
+        // Only on an all-capitals line, and not after an abbreviation that is no surname.
         let line = without_trailing_speck(lines[line_idx]);
-        let line: Cow<'_, str> = match line.split_once(". ") {
-            Some((last, first))
-                if !line.contains(',')
-                    && last.len() >= 2
-                    && !["DR", "MR", "MRS", "MS", "MISS", "ST", "MT", "FT", "PROF", "REV"]
-                        .contains(&last)
-                    && last.chars().all(|c| c.is_ascii_uppercase() || "'-".contains(c))
-                    && first
-                        .chars()
-                        .all(|c| c.is_ascii_uppercase() || " .'-".contains(c)) =>
-            {
-                Cow::Owned(format!("{last}, {first}"))
-            }
-            _ => Cow::Borrowed(line),
+        let capitals = line.chars().all(|c| c.is_ascii_uppercase() || " .'-".contains(c));
+        let abbreviation = line
+            .split_once(". ")
+            .is_some_and(|(first, _)| ["DR", "ST", "MT", "FT", "PROF", "REV"].contains(&first));
+        let line = if capitals && !abbreviation {
+            names::comma_from_period(line)
+        } else {
+            Cow::Borrowed(line)
         };
         let line = line.as_ref();
         if !line.contains(',') || !labelled(rules, line).is_empty() {

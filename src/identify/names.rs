@@ -141,7 +141,7 @@ impl PersonName {
 
 /// OCR often reads the comma of `DENESIK, SOLANGE` as a period: a first word of two letters or
 /// more ending in a period, not a title, is taken as `LAST,`.
-fn comma_from_period(raw: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn comma_from_period(raw: &str) -> std::borrow::Cow<'_, str> {
     if raw.contains(',') {
         return raw.into();
     }
