@@ -511,10 +511,9 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
             let read_something = id_lines.last() == Some(&line_idx);
             if i == 0 && read_something && matches!(label.kind, Kind::Mrn | Kind::Dob) {
                 let before = &line[..label.start];
-                let name_end = before
-                    .split_whitespace()
-                    .find(|w| w.contains(|c: char| c.is_ascii_digit()))
-                    .map(|w| w.as_ptr() as usize - before.as_ptr() as usize)
+                let name_end = words_at(before)
+                    .find(|(_, w)| w.contains(|c: char| c.is_ascii_digit()))
+                    .map(|(at, _)| at)
                     // Cut only a `LAST, FIRST` name: a title line (`REPORT OF CONSULTATION
                     // 03/14/2024`) is not one.
                     .filter(|&end| before[..end].contains(','))
@@ -644,10 +643,7 @@ struct Garbled {
 }
 
 fn garbled_labels(text: &str) -> Vec<Garbled> {
-    let words: Vec<(usize, &str)> = text
-        .split_whitespace()
-        .map(|w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
-        .collect();
+    let words: Vec<(usize, &str)> = words_at(text).collect();
     let mut out = Vec::new();
     for (i, &(at, word)) in words.iter().enumerate() {
         let Some(head) = word.get(..3) else { continue };
@@ -711,6 +707,12 @@ fn without_trailing_speck(line: &str) -> &str {
         }
         _ => line,
     }
+}
+
+/// The words of `text` with where each starts in it.
+fn words_at(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_whitespace()
+        .map(move |w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
 }
 
 /// A line of nothing but labels (a table's head, a form's box titles).
@@ -819,10 +821,7 @@ fn by_what_values_look_like<'l, 'v>(
     values: &'v str,
     today: NaiveDate,
 ) -> (Vec<(&'l Labelled<'l>, &'v str)>, bool) {
-    let words: Vec<(usize, &str)> = values
-        .split_whitespace()
-        .map(|w| (w.as_ptr() as usize - values.as_ptr() as usize, w))
-        .collect();
+    let words: Vec<(usize, &str)> = words_at(values).collect();
     let span = |from: usize, to: usize| -> &'v str {
         let start = words[from].0;
         let end = words[to - 1].0 + words[to - 1].1.len();
