@@ -50,15 +50,17 @@ pub fn split(pages: &[PageFacts<'_>]) -> Vec<Segment> {
     // The letterhead (its first line) of the current document's first page.
     let mut current_letterhead: Option<String> = None;
     let mut pending_cover: Option<CoverSheet> = None;
-    let mut previous: Option<&PageFacts<'_>> = None;
+    // The non-empty lines of the page before, once it has been read.
+    let mut previous: Option<Vec<&str>> = None;
     for page in pages {
         if let Some(cover) = page.cover {
             segments.extend(current.take().map(|(segment, _)| segment));
             pending_cover = Some(cover.clone());
             continue;
         }
+        let lines = content_lines(page.text);
         let identity = Identity::of(page.ids);
-        let letterhead = cues.letterhead(page);
+        let letterhead = cues.letterhead(&lines);
         // Another facility's paper; a few characters' difference is OCR, not another letterhead.
         let new_letterhead = letterhead.as_ref().is_some_and(|l| {
             current_letterhead
@@ -70,18 +72,18 @@ pub fn split(pages: &[PageFacts<'_>]) -> Vec<Segment> {
             && current_letterhead.is_some()
             && !new_letterhead
             && !page.has_title
-            && !cues.says_page_one(page)
-            && !previous.is_some_and(|p| cues.ends(p));
+            && !cues.says_page_one(&lines)
+            && !previous.as_deref().is_some_and(|p| cues.ends(p));
         let starts = match &current {
             None => true,
             Some((_, so_far)) => {
                 pending_cover.is_some()
                     || so_far.conflicts(&identity)
                     || new_letterhead
-                    || (cues.first_page(page, letterhead.is_some()) && !same_paper_goes_on)
+                    || (cues.first_page(page, &lines, letterhead.is_some()) && !same_paper_goes_on)
             }
         };
-        previous = Some(page);
+        previous = Some(lines);
         if starts {
             current_letterhead = letterhead;
             segments.extend(current.take().map(|(segment, _)| segment));
@@ -250,13 +252,7 @@ impl Cues {
     }
 
     /// The page's letterhead, as its first line normalised, if its top holds an address block.
-    fn letterhead(&self, page: &PageFacts<'_>) -> Option<String> {
-        let lines: Vec<&str> = page
-            .text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
+    fn letterhead(&self, lines: &[&str]) -> Option<String> {
         let has_letterhead = lines
             .iter()
             .take(LETTERHEAD_LINES)
@@ -272,8 +268,7 @@ impl Cues {
 
     /// The page ends a document: a signature or closing among its last lines, or it is the
     /// last of its pages (`Page 2 of 2`).
-    fn ends(&self, page: &PageFacts<'_>) -> bool {
-        let lines: Vec<&str> = page.text.lines().filter(|l| !l.trim().is_empty()).collect();
+    fn ends(&self, lines: &[&str]) -> bool {
         let last_of_its_pages = lines.iter().any(|l| {
             self.page_of
                 .captures(l)
@@ -288,24 +283,25 @@ impl Cues {
     }
 
     /// The page calls itself page 1, at its top or bottom.
-    fn says_page_one(&self, page: &PageFacts<'_>) -> bool {
-        let lines: Vec<&str> = page.text.lines().filter(|l| !l.trim().is_empty()).collect();
-        let mut edges = lines.iter().take(3).chain(lines.iter().rev().take(3));
-        edges.any(|l| self.page_one.is_match(l))
+    fn says_page_one(&self, lines: &[&str]) -> bool {
+        edges(lines).any(|l| self.page_one.is_match(l))
     }
 
-    fn first_page(&self, page: &PageFacts<'_>, letterhead: bool) -> bool {
-        let lines: Vec<&str> = page
-            .text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
+    fn first_page(&self, page: &PageFacts<'_>, lines: &[&str], letterhead: bool) -> bool {
         let has_ids = !page.ids.mrns.is_empty() || !page.ids.dobs.is_empty();
-        let edges = lines.iter().take(3).chain(lines.iter().rev().take(3));
-        let continues = edges.clone().any(|l| self.continuation.is_match(l));
+        let continues = edges(lines).any(|l| self.continuation.is_match(l));
         (letterhead || page.has_title) && has_ids && !continues
     }
+}
+
+/// A page's non-empty lines, trimmed: what every cue reads.
+fn content_lines(text: &str) -> Vec<&str> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+}
+
+/// The top and bottom three lines, where page numbers and `continued` are printed.
+fn edges<'a>(lines: &'a [&'a str]) -> impl Iterator<Item = &'a str> + 'a {
+    lines.iter().take(3).chain(lines.iter().rev().take(3)).copied()
 }
 
 #[cfg(test)]
