@@ -50,7 +50,7 @@ pub fn queue(conn: &Connection) -> anyhow::Result<Vec<ReviewItem>> {
             .map(|k| k.split(',').map(str::to_string).collect())
             .unwrap_or_default();
         let mut reasons = Vec::new();
-        if doc_type.as_deref() == Some("other") && kinds.iter().any(|k| k == "doc_type") {
+        if doc_type.as_deref() == Some(crate::classify::OTHER) && kinds.iter().any(|k| k == "doc_type") {
             reasons.push("not a clinical record".to_string());
         } else if untyped || kinds.iter().any(|k| k == "doc_type") {
             reasons.push("low type confidence".to_string());
@@ -109,7 +109,7 @@ pub fn accept(conn: &mut Connection, document_id: i64, now: &str) -> anyhow::Res
         params![
             document_id,
             now,
-            doc_type.as_deref().is_some_and(|t| t != "unknown")
+            doc_type.as_deref().is_some_and(|t| t != crate::classify::UNKNOWN)
         ],
     )?;
     let closed = tx.execute(
