@@ -8,6 +8,7 @@ pub mod model;
 
 pub mod intake;
 pub mod decode;
+mod dynlib;
 pub mod ocr;
 pub mod preprocess;
 pub mod cover;

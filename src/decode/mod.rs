@@ -8,6 +8,7 @@
 //! This module does no file I/O of its own; the one exception is PDF, which hands the bytes to
 //! poppler (`pdftotext`, `pdftoppm`) through a private temporary file, under a timeout.
 
+mod leptonica;
 mod pdf;
 mod poppler;
 mod raster;
@@ -123,6 +124,12 @@ pub fn sniff(bytes: &[u8]) -> Result<MediaType, Failure> {
     if head.windows(5).any(|w| w == b"%PDF-") {
         return Ok(MediaType::Pdf);
     }
+    if let Some(format) = foreign_format(bytes) {
+        return Err(Failure::decode(
+            ErrorKind::Unsupported,
+            format!("{format}, not a format chartscan files (PDF, PNG, JPEG or TIFF)"),
+        ));
+    }
     let printable = head
         .iter()
         .filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
@@ -136,6 +143,29 @@ pub fn sniff(bytes: &[u8]) -> Result<MediaType, Failure> {
         ErrorKind::Unsupported,
         format!("not a PDF, PNG, JPEG or TIFF file (content looks like {looks_like})"),
     ))
+}
+
+/// What a file in a format we do not take is, by its signature, so an operator knows what to
+/// convert it from.
+fn foreign_format(bytes: &[u8]) -> Option<&'static str> {
+    let at = |offset: usize, signature: &[u8]| bytes.get(offset..offset + signature.len()) == Some(signature);
+    // A BMP's info header is one of a few known sizes; "BM" alone starts words too.
+    let bmp_header = bytes
+        .get(14..18)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    Some(match () {
+        () if at(0, b"GIF87a") || at(0, b"GIF89a") => "a GIF image",
+        () if at(0, b"BM") && matches!(bmp_header, Some(12 | 40 | 52 | 56 | 108 | 124)) => "a BMP image",
+        () if at(0, b"RIFF") && at(8, b"WEBP") => "a WebP image",
+        () if at(0, b"\0\0\0\x0cjP  \r\n\x87\n") || at(0, &[0xFF, 0x4F, 0xFF, 0x51]) => "a JPEG 2000 image",
+        () if at(4, b"ftypheic") || at(4, b"ftypheix") || at(4, b"ftypmif1") => "a HEIC image",
+        () if at(4, b"ftypavif") => "an AVIF image",
+        () if at(128, b"DICM") => "a DICOM file",
+        () if at(0, b"PK\x03\x04") => "a ZIP archive (or an Office document)",
+        () if at(0, &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) => "an old Office document",
+        () if at(0, b"{\\rtf") => "an RTF document",
+        () => return None,
+    })
 }
 
 /// Whether a file's bytes are all there, as far as its format can tell: PNG ends in `IEND`,
@@ -212,7 +242,18 @@ mod tests {
         assert_eq!(text.kind, ErrorKind::Unsupported);
         assert!(text.message.contains("looks like text"), "{text}");
         let zip = sniff(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00").unwrap_err();
-        assert!(zip.message.contains("binary"), "{zip}");
+        assert!(zip.message.starts_with("a ZIP archive"), "{zip}");
+        let gif = sniff(b"GIF89a\x10\x00\x10\x00").unwrap_err();
+        assert_eq!(gif.kind, ErrorKind::Unsupported);
+        assert!(gif.message.starts_with("a GIF image, not a format"), "{gif}");
+        let mut bmp = b"BM\0\0\0\0\0\0\0\0\x36\0\0\0".to_vec();
+        bmp.extend_from_slice(&40u32.to_le_bytes());
+        assert!(sniff(&bmp).unwrap_err().message.starts_with("a BMP image"));
+        // A letter that happens to start with "BM" is text, not a bitmap.
+        let letter = sniff(b"BMI 31, weight stable. Plan: diet and exercise.").unwrap_err();
+        assert!(letter.message.contains("looks like text"), "{letter}");
+        let binary = sniff(&[0x01, 0x02, 0x03, 0x04, 0xFE, 0x00, 0x07, 0x08]).unwrap_err();
+        assert!(binary.message.contains("binary"), "{binary}");
     }
 
     #[test]

@@ -388,6 +388,9 @@ fn decode_image(
                 }
                 continue;
             }
+            // The JPEG decoder already turns CMYK (Adobe's inverted kind included) into gray,
+            // so the dictionary's Decode array no longer applies to what it gives: a renderer's.
+            b"DCTDecode" | b"DCT" if is_last && components == 4 => return Ok(None),
             b"DCTDecode" | b"DCT" if is_last => raster::decode_jpeg(&data).map_err(as_pdf)?,
             b"CCITTFaxDecode" | b"CCF" if is_last => match ccitt(&data, doc, parm, width, height)? {
                 Some(gray) => gray,

@@ -22,6 +22,8 @@ pub struct Tiff {
 
 struct PageInfo {
     dpi: Option<u32>,
+    /// The vertical resolution, when the pixels are not square (a fax's 204 x 98 dpi).
+    y_dpi: Option<u32>,
 }
 
 impl Tiff {
@@ -41,7 +43,8 @@ impl Tiff {
             supported(color).map_err(|e| e.context(&what))?;
             check_chunks_inside(&mut decoder, bytes.len(), &what)?;
             pages.push(PageInfo {
-                dpi: read_dpi(&mut decoder),
+                dpi: read_dpi(&mut decoder, Tag::XResolution),
+                y_dpi: read_dpi(&mut decoder, Tag::YResolution),
             });
             if !decoder.more_images() {
                 break;
@@ -71,19 +74,64 @@ impl Tiff {
             .map_err(|e| tiff_error(&e, &what))?;
         let (width, height) = decoder.dimensions().map_err(|e| tiff_error(&e, &what))?;
         let color = decoder.colortype().map_err(|e| tiff_error(&e, &what))?;
-        let data = decoder.read_image().map_err(|e| tiff_error(&e, &what))?;
-        let gray = to_gray(data, color, width, height).map_err(|e| e.context(&what))?;
-        let image = image::GrayImage::from_raw(width, height, gray).ok_or_else(|| {
-            Failure::decode(
-                ErrorKind::Corrupt,
-                format!("{what}: pixel data shorter than its size"),
-            )
-        })?;
+        let image = match decoder.read_image() {
+            Ok(data) => {
+                let gray = to_gray(data, color, width, height).map_err(|e| e.context(&what))?;
+                image::GrayImage::from_raw(width, height, gray).ok_or_else(|| {
+                    Failure::decode(
+                        ErrorKind::Corrupt,
+                        format!("{what}: pixel data shorter than its size"),
+                    )
+                })?
+            }
+            // A compression the crate lacks (CCITT Group 3, modified Huffman): libtiff's turn.
+            Err(error @ TiffError::UnsupportedError(_)) => {
+                let image = super::leptonica::tiff_page(&self.bytes, page_idx)
+                    .map_err(|(kind, why)| Failure::decode(kind, format!("{what}: {error}; {why}")))?;
+                if image.dimensions() != (width, height) {
+                    return Err(Failure::decode(
+                        ErrorKind::Corrupt,
+                        format!(
+                            "{what}: libtiff read {:?}, the file says {width}x{height}",
+                            image.dimensions()
+                        ),
+                    ));
+                }
+                image
+            }
+            Err(error) => return Err(tiff_error(&error, &what)),
+        };
+        let PageInfo { dpi, y_dpi } = self.pages[page_idx];
         Ok(Bitmap {
-            image,
-            dpi: self.pages[page_idx].dpi,
+            image: square_pixels(image, dpi, y_dpi),
+            dpi,
         })
     }
+}
+
+/// A page scanned at a lower resolution down than across (a standard-resolution fax is
+/// 204 x 98 dpi) stretched to square pixels, or its letters are half as tall as OCR expects.
+fn square_pixels(image: image::GrayImage, x_dpi: Option<u32>, y_dpi: Option<u32>) -> image::GrayImage {
+    let (Some(x_dpi), Some(y_dpi)) = (x_dpi, y_dpi) else {
+        return image;
+    };
+    let (width, height) = image.dimensions();
+    let height_at_x_dpi = u64::from(height) * u64::from(x_dpi) / u64::from(y_dpi);
+    // Within 5% is a rounding of the same resolution, not a different one; beyond four times
+    // is no scanner's, and stretching to it could make a page far over the pixel limit.
+    let ratio = height_at_x_dpi as f64 / f64::from(height);
+    if !(0.25..=4.0).contains(&ratio) || (0.95..=1.05).contains(&ratio) {
+        return image;
+    }
+    let Ok(new_height) = u32::try_from(height_at_x_dpi) else {
+        return image;
+    };
+    image::imageops::resize(
+        &image,
+        width,
+        new_height.max(1),
+        image::imageops::FilterType::Triangle,
+    )
 }
 
 fn decoder_limits(limits: &Limits) -> tiff::decoder::Limits {
@@ -142,9 +190,9 @@ fn check_chunks_inside(
     Ok(())
 }
 
-fn read_dpi(decoder: &mut Decoder<Cursor<&[u8]>>) -> Option<u32> {
+fn read_dpi(decoder: &mut Decoder<Cursor<&[u8]>>, tag: Tag) -> Option<u32> {
     // A RATIONAL, which `get_tag_f64` does not convert.
-    let x_resolution = match decoder.get_tag(Tag::XResolution).ok()? {
+    let resolution = match decoder.get_tag(tag).ok()? {
         tiff::decoder::ifd::Value::Rational(n, d) if d != 0 => f64::from(n) / f64::from(d),
         other => other.into_f64().ok()?,
     };
@@ -154,8 +202,8 @@ fn read_dpi(decoder: &mut Decoder<Cursor<&[u8]>>) -> Option<u32> {
         .flatten()
         .unwrap_or(2);
     let dpi = match unit {
-        2 => x_resolution,
-        3 => x_resolution * 2.54,
+        2 => resolution,
+        3 => resolution * 2.54,
         _ => return None,
     };
     (dpi.is_finite() && (20.0..=4800.0).contains(&dpi)).then(|| dpi.round() as u32)

@@ -16,7 +16,7 @@ use std::ffi::{CStr, CString, c_char, c_float, c_int};
 use std::ptr;
 use std::sync::OnceLock;
 
-use libloading::Library;
+use crate::dynlib::{c_api, open_first};
 
 use super::{OcrEngine, OcrOutput, Orientation, Word};
 use crate::config::OcrConfig;
@@ -38,29 +38,6 @@ struct TessPageIterator {
 
 /// The shared library, by its ABI version (package `libtesseract5`), then the development link.
 const LIBRARY_NAMES: [&str; 2] = ["libtesseract.so.5", "libtesseract.so"];
-
-/// Declares [`Api`], one function pointer per C function, and how to load them all.
-macro_rules! c_api {
-    ($($field:ident = $symbol:literal: fn($($arg:ty),*) $(-> $ret:ty)?;)*) => {
-        /// The C functions we call, resolved once from the loaded library.
-        struct Api {
-            $($field: unsafe extern "C" fn($($arg),*) $(-> $ret)?,)*
-            /// Keeps the functions above mapped; never dropped (the value lives in a static).
-            _library: Library,
-        }
-
-        impl Api {
-            fn load(library: Library) -> Result<Api, libloading::Error> {
-                $(
-                    // SAFETY: the symbol is declared with its signature from `capi.h` (Tesseract
-                    // 5); the pointer is used only while `library` is loaded, which is forever.
-                    let $field = unsafe { *library.get(concat!($symbol, "\0").as_bytes())? };
-                )*
-                Ok(Api { $($field,)* _library: library })
-            }
-        }
-    };
-}
 
 c_api! {
     create = "TessBaseAPICreate": fn() -> *mut TessBaseApi;
@@ -94,19 +71,11 @@ c_api! {
 fn api() -> Result<&'static Api, Failure> {
     static API: OnceLock<Result<Api, String>> = OnceLock::new();
     API.get_or_init(|| {
-        let mut errors = Vec::new();
-        for name in LIBRARY_NAMES {
-            // SAFETY: loading Tesseract runs its and its dependencies' initialisers, which
-            // have no preconditions beyond `OMP_THREAD_LIMIT` being set first (see `main.rs`).
-            match unsafe { Library::new(name) } {
-                Ok(library) => return Api::load(library).map_err(|e| format!("{name}: {e}")),
-                Err(e) => errors.push(format!("{name}: {e}")),
-            }
-        }
-        Err(format!(
-            "cannot load the Tesseract library (install tesseract-ocr): {}",
-            errors.join("; ")
-        ))
+        // SAFETY: loading Tesseract runs its and its dependencies' initialisers, which have no
+        // preconditions beyond `OMP_THREAD_LIMIT` being set first (see `main.rs`).
+        let library = unsafe { open_first(&LIBRARY_NAMES) }
+            .map_err(|e| format!("cannot load the Tesseract library (install tesseract-ocr): {e}"))?;
+        Api::load(library).map_err(|e| format!("the Tesseract library lacks a function: {e}"))
     })
     .as_ref()
     .map_err(|message| Failure::new(Stage::Ocr, ErrorKind::Tool, message.clone()))

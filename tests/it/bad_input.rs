@@ -40,7 +40,7 @@ fn each_bad_file_fails_with_its_reason_and_the_rest_are_filed() {
         (
             "archive.tif",
             b"PK\x03\x04\x14\x00\x08\x00\x08\x00\xa3\x5c\x00\x00\x00\x00\x00\x00\x00\x00".to_vec(),
-            "decode: not a PDF, PNG, JPEG or TIFF file (content looks like binary data)",
+            "decode: a ZIP archive (or an Office document), not a format chartscan files",
         ),
         (
             "locked.pdf",

@@ -14,7 +14,12 @@ const GOOD_FORMATS: &[(&str, u64)] = &[
     ("multi-lzw.tif", 3),
     ("multi-jpeg.tif", 3),
     ("multi-g4.tif", 3),
+    ("g3-1d.tif", 1),
+    ("g3-2d.tif", 1),
+    ("huffman.tif", 1),
+    ("fax-standard.tif", 1),
     ("pdf-dct.pdf", 1),
+    ("pdf-cmyk-dct.pdf", 1),
     ("pdf-flate-gray.pdf", 1),
     ("pdf-flate-1bit-predictor.pdf", 1),
     ("pdf-ccitt-two-pages.pdf", 2),
@@ -81,12 +86,16 @@ fn the_same_page_decodes_to_the_same_pixels_in_every_container() {
     // Lossless gray: PNG, LZW TIFF and a Flate image in a PDF.
     assert_eq!(first_page("gray.png"), first_page("multi-lzw.tif"));
     assert_eq!(first_page("gray.png"), first_page("pdf-flate-gray.pdf"));
-    // Bilevel: PNG, uncompressed and G4 TIFF, a 1-bit Flate image with a PNG predictor, and
-    // CCITT G4 in a PDF, upright and drawn sideways under /Rotate.
+    // Bilevel: PNG, uncompressed, G4, fax G3 (1-D and 2-D) and modified Huffman TIFF, a 1-bit
+    // Flate image with a PNG predictor, and CCITT G4 in a PDF, upright and drawn sideways
+    // under /Rotate.
     let bilevel = first_page("bilevel.png");
     for other in [
         "multi-raw.tif",
         "multi-g4.tif",
+        "g3-1d.tif",
+        "g3-2d.tif",
+        "huffman.tif",
         "pdf-flate-1bit-predictor.pdf",
         "pdf-ccitt-two-pages.pdf",
     ] {
@@ -97,12 +106,32 @@ fn the_same_page_decodes_to_the_same_pixels_in_every_container() {
     assert_eq!(digest(turned), bilevel, "the sideways page is turned upright");
     // An owner-password PDF opens and decodes like its plain twin.
     assert_eq!(first_page("pdf-dct.pdf"), first_page("pdf-owner-password.pdf"));
+    // A CMYK JPEG (Adobe's inverted kind, under a Decode array) in a PDF is a white page with
+    // ink, as its gray original, not a negative.
+    let ink = |name: &str| -> i64 {
+        let text = records[name]["text"].as_str().unwrap();
+        let (_, after) = text
+            .split_once("ink ")
+            .unwrap_or_else(|| panic!("{name} reads {text:?}"));
+        after.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let (cmyk, gray) = (ink("pdf-cmyk-dct.pdf"), ink("gray.png"));
+    assert!(
+        (cmyk - gray).abs() <= 10,
+        "cmyk {cmyk} vs gray {gray} permille of ink"
+    );
 }
 
 #[test]
 fn pages_keep_native_resolution_and_say_how_text_was_obtained() {
     let t = TestDir::new();
-    for name in ["pdf-dct.pdf", "pdf-text.pdf", "pdf-vector.pdf", "multi-jpeg.tif"] {
+    for name in [
+        "pdf-dct.pdf",
+        "pdf-text.pdf",
+        "pdf-vector.pdf",
+        "multi-jpeg.tif",
+        "fax-standard.tif",
+    ] {
         t.put_fixture(&format!("formats/{name}"), None);
     }
     assert_eq!(t.ingest().code, 0);
@@ -145,6 +174,19 @@ fn pages_keep_native_resolution_and_say_how_text_was_obtained() {
         (Some(2550), Some(3300))
     );
     assert_eq!(page["text_source"], "ocr");
+
+    // A fax at standard resolution (twice as fine across as down) is stretched to square
+    // pixels: the letters as tall as OCR expects.
+    let fax = show("fax-standard.tif");
+    let page = &fax["page_texts"][0];
+    assert_eq!(
+        (
+            page["width"].as_u64(),
+            page["height"].as_u64(),
+            page["dpi"].as_u64()
+        ),
+        (Some(1500), Some(600), Some(300))
+    );
 
     let tiff = show("multi-jpeg.tif");
     assert_eq!(tiff["pages"], 3);
