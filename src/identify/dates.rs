@@ -1,5 +1,5 @@
 //! Dates as US medical records print them: `MM/DD/YYYY`, `M/D/YY`, `MM-DD-YYYY`, `YYYY-MM-DD`,
-//! `DD-Mon-YYYY`, `DDMONYYYY`, `Month D, YYYY`, `D Month YYYY`, `MM.DD.YYYY`. Two-digit years take the
+//! `DD-Mon-YYYY`, `DDMONYYYY`, `Month D, YYYY`, `D Month YYYY`, `YYYY-Mon-DD`, `MM.DD.YYYY`. Two-digit years take the
 //! latest century that does not put the date after `today` (a birth date is never in the
 //! future). Month-first wins where both readings are possible; day-first only when the first
 //! number cannot be a month.
@@ -221,6 +221,16 @@ fn with_month_name(text: &str, today: NaiveDate) -> Option<DateReading> {
     if let (Some(day), Some(month), Some(year)) = (day_of(words[0]), month_of(words[1]), year_of(words[2])) {
         return Some(not_after(make(year, month, day, shown), two_digits, today));
     }
+    // YYYY-Mon-DD / YYYY Month D: a four-digit year only, or `58 Mar 14` would be read too.
+    let full_year_first = words[0].len() == 4 && year_of(words[0]).is_some();
+    if let (true, Some(year), Some(month), Some(day)) = (
+        full_year_first,
+        year_of(words[0]),
+        month_of(words[1]),
+        day_of(words[2]),
+    ) {
+        return Some(make(year, month, day, shown));
+    }
     None
 }
 
@@ -306,6 +316,9 @@ mod tests {
         assert_eq!(date("Sept. 3, 2001"), ymd(2001, 9, 3));
         assert_eq!(date("3 March 1999"), ymd(1999, 3, 3));
         assert_eq!(date("December 26th, 1987"), ymd(1987, 12, 26));
+        assert_eq!(date("1958-Mar-14"), ymd(1958, 3, 14));
+        assert_eq!(date("1958 March 14th"), ymd(1958, 3, 14));
+        assert_eq!(date("58-Mar-14"), None, "a two-digit year never comes first");
         assert_eq!(date("6/11/1 949  MRN"), ymd(1949, 6, 11), "a stray OCR space");
         assert_eq!(date("19JUL1981"), ymd(1981, 7, 19));
         assert_eq!(date("07JAN80 Sex: F"), ymd(1980, 1, 7));

@@ -177,6 +177,8 @@ fn label_pattern(label: &str) -> String {
     let mut pending_gap = false;
     let chars: Vec<char> = label.trim().chars().collect();
     let slips = chars.iter().filter(|c| c.is_alphanumeric()).count() >= 4;
+    // An acronym (`MRN`, `DOB`) is also printed with its letters dotted (`M.R.N.`).
+    let acronym = (2..=4).contains(&chars.len()) && chars.iter().all(char::is_ascii_uppercase);
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -185,6 +187,8 @@ fn label_pattern(label: &str) -> String {
             if pending_gap {
                 out.push_str(r"[\s.]*");
                 pending_gap = false;
+            } else if acronym && i > 1 {
+                out.push_str(r"\.?");
             }
             let lower = c.to_ascii_lowercase();
             if slips && lower == 'm' {
@@ -205,7 +209,7 @@ fn label_pattern(label: &str) -> String {
     if out.ends_with(|c: char| c.is_alphanumeric()) {
         out.push_str(r"\b");
     }
-    if label.trim().ends_with('.') {
+    if label.trim().ends_with('.') || acronym {
         out.push_str(r"\.?");
     }
     out
@@ -1405,6 +1409,16 @@ mod tests {
             (Some("448213".into()), Some(("Doe".into(), "Jane".into())), None)
         );
         reads_jane_doe("DOE, JANE (MRN 448213) DOB 03/14/1958");
+        // Acronyms with dotted letters, more record-number and birth labels, a year-first date
+        // with the month spelled.
+        reads_jane_doe("Patient: Doe, Jane   M.R.N.: 448213   D.O.B 03/14/1958");
+        reads_jane_doe("Patient: Doe, Jane   EMR #: 448213   Birth: 03/14/1958");
+        reads_jane_doe("Patient: Doe, Jane   Medical Rec #: 448213   Birth date: 1958-Mar-14");
+        // Not a birth date: a birth weight, birth history in running text.
+        let ids = read(
+            "Patient: Doe, Jane  MRN: 448213\nBirth weight: 7 lb 2 oz\nBIRTH HISTORY: Born at term 03/14/1958.",
+        );
+        assert_eq!(ids.dob, None);
         // A name on its own line right above the identifier block; never a title, a facility,
         // a salutation or a doctor.
         reads_jane_doe("RIVERSIDE MEDICAL CENTER\n\nJane Doe t\n\nDOB: 03/14/1958\nMRN: 448213");
