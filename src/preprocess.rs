@@ -41,6 +41,9 @@ const MAX_PAGE_INCHES: f32 = 20.0;
 /// Resolution assumed while estimating, and for pages too small to estimate from.
 const ASSUMED_DPI: u32 = 300;
 
+/// The orientation test looks for text lines within ±10 degrees (half-degree steps).
+const ORIENTATION_SKEW_STEPS: i32 = 20;
+
 /// The own orientation test's confidence (same scale as Tesseract's OSD margin) above which the
 /// engine is not asked.
 pub const OWN_SURE: f32 = 4.0;
@@ -447,14 +450,18 @@ impl Sample {
         if self.ink.len() < 2000 {
             return None;
         }
+        // Rows and columns are each compared at their sharpest angle within the skew a page
+        // may have (a page skewed 5 degrees has blurred rows at 2, and its left margin can
+        // then look like the sharper structure).
         let mut bins = Vec::new();
-        let rows = (-4..=4)
-            .map(|a| self.row_sharpness(a as f32 * 0.5, &mut bins))
-            .fold(0.0, f64::max);
+        let sharpest = |sample: &Sample, bins: &mut Vec<u32>| {
+            (-ORIENTATION_SKEW_STEPS..=ORIENTATION_SKEW_STEPS)
+                .map(|a| sample.row_sharpness(a as f32 * 0.5, bins))
+                .fold(0.0, f64::max)
+        };
+        let rows = sharpest(self, &mut bins);
         let sideways = self.clone_turned(90);
-        let columns = (-4..=4)
-            .map(|a| sideways.row_sharpness(a as f32 * 0.5, &mut bins))
-            .fold(0.0, f64::max);
+        let columns = sharpest(&sideways, &mut bins);
         let (candidate, lines_ratio, base) = if rows >= columns {
             (self, rows / columns.max(1.0), 0u16)
         } else {
@@ -672,6 +679,24 @@ mod tests {
         );
         assert!((prepared.skew - 4.0).abs() <= 0.3, "{}", prepared.skew);
         assert!(Sample::of(&prepared.image).skew(10.0).abs() <= 0.3);
+    }
+
+    #[test]
+    fn a_skewed_page_is_not_taken_for_a_sideways_one() {
+        // Real type: a sample scan's page, skewed the way a sheet fed crooked is.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/samples/scan-lab.png");
+        let upright = image::open(path).unwrap().into_luma8();
+        assert_eq!(Sample::of(&upright).orientation().map(|o| o.rotate_cw), Some(0));
+        for degrees in [-8.0f32, -5.0, 5.0, 8.0] {
+            let skewed = rotate_about_center(
+                &upright,
+                degrees.to_radians(),
+                Interpolation::Bilinear,
+                image::Luma([255]),
+            );
+            let found = Sample::of(&skewed).orientation();
+            assert_eq!(found.map(|o| o.rotate_cw), Some(0), "{degrees}: {found:?}");
+        }
     }
 
     #[test]

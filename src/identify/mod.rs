@@ -225,6 +225,8 @@ struct Labelled<'a> {
     value: &'a str,
     /// The label was followed by a colon (required of name labels: `RE` and `Name` are words).
     colon: bool,
+    /// That colon is a lone dot read in its place: a name after it must look like one.
+    dot_for_colon: bool,
     /// Its place in a run of labels joined by slashes, and the run's length.
     joined: Option<(usize, usize)>,
 }
@@ -265,13 +267,18 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
         });
         let punctuation = &after[..after.len() - trimmed.len()];
         let trimmed = strip_number_word(trimmed);
+        // A field's label starts its line or follows a wide gap; there a lone dot is a colon
+        // OCR lost the upper dot of (skewed or faint print: `Patient Name. DOE, JANE`).
+        let starts_field = line[..start].trim().is_empty() || line[..start].ends_with("  ");
+        let dot_for_colon = starts_field && punctuation.trim() == ".";
         out.push(Labelled {
             kind,
             start,
             end,
             value: trimmed.trim_end(),
             // Dot leaders (`Name.......Doe, Jane`) say "value follows" as a colon does.
-            colon: punctuation.contains([':', ';', '#']) || punctuation.contains("..."),
+            colon: punctuation.contains([':', ';', '#']) || punctuation.contains("...") || dot_for_colon,
+            dot_for_colon,
             joined: None,
         });
     }
@@ -486,6 +493,19 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     let value = &value[..value.find('(').unwrap_or(value.len())];
                     let value = value[..garbled_label_in_name(value).unwrap_or(value.len())]
                         .trim_end_matches(|c: char| c.is_whitespace() || "[]{}|,;-".contains(c));
+                    // After a dot, `Patient. She reports ...` is a sentence, not a field.
+                    let capitalised = |value: &str| {
+                        let words: Vec<&str> = value.split_whitespace().collect();
+                        (2..=5).contains(&words.len())
+                            && words.iter().all(|w| {
+                                w.chars()
+                                    .find(|c| c.is_alphabetic())
+                                    .is_some_and(char::is_uppercase)
+                            })
+                    };
+                    if label.dot_for_colon && !capitalised(value) {
+                        continue;
+                    }
                     if let Some(name) = PersonName::parse(value) {
                         ids.names.push(Found {
                             value: name,
@@ -1414,6 +1434,16 @@ mod tests {
         reads_jane_doe("Patient: Doe, Jane   M.R.N.: 448213   D.O.B 03/14/1958");
         reads_jane_doe("Patient: Doe, Jane   EMR #: 448213   Birth: 03/14/1958");
         reads_jane_doe("Patient: Doe, Jane   Medical Rec #: 448213   Birth date: 1958-Mar-14");
+        // A colon read as a dot (skewed or faint print) where a field starts; never a
+        // sentence that starts with a label word.
+        reads_jane_doe("Patient Name. DOE, JANE A\nMRN. 448213   DOB. 03/14/1958");
+        reads_jane_doe("Patient. Doe, Jane   Date of Service. 04/01/2024\nMRN: 448213   DOB: 03/14/1958");
+        for text in [
+            "Seen with the patient. Doe, Jane is her daughter. MRN: 448213",
+            "HISTORY: stable.\nPatient. She reports good adherence.\nMRN: 448213",
+        ] {
+            assert_eq!(read(text).name, None, "{text}");
+        }
         // Not a birth date: a birth weight, birth history in running text.
         let ids = read(
             "Patient: Doe, Jane  MRN: 448213\nBirth weight: 7 lb 2 oz\nBIRTH HISTORY: Born at term 03/14/1958.",
