@@ -739,11 +739,25 @@ fn words_at(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .map(move |w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
 }
 
-/// A line of nothing but labels (a table's head, a form's box titles).
+/// A line of nothing but labels (a table's head, a form's box titles). OCR's debris around
+/// them (quote marks, dots) does not count, nor, after two identifier labels or more, one
+/// short word at the end that is what is left of the last label (`Patient Name  MRN  00s`):
+/// no value, which would have three digits in a row.
 fn only_labels(line: &str, found: &[Labelled<'_>]) -> bool {
-    !found.is_empty()
-        && found.iter().all(|l| l.value.trim_matches(['|', ' ']).is_empty())
-        && line[..found[0].start].trim().is_empty()
+    let debris = |text: &str| !text.contains(char::is_alphanumeric);
+    let Some((last, rest)) = found.split_last() else {
+        return false;
+    };
+    let identifiers = found.iter().filter(|l| l.kind != Kind::Other).count();
+    let garbled_last_label = |value: &str| {
+        let words: Vec<&str> = value.split_whitespace().collect();
+        identifiers >= 2
+            && matches!(words[..], [word] if word.chars().filter(|c| c.is_alphanumeric()).count() <= 4
+                && !word.as_bytes().windows(3).any(|w| w.iter().all(u8::is_ascii_digit)))
+    };
+    debris(&line[..found[0].start])
+        && rest.iter().all(|l| debris(l.value))
+        && (debris(last.value) || garbled_last_label(last.value))
 }
 
 /// Labels printed above their values, as a form's boxes or a table's head print them
@@ -883,8 +897,13 @@ fn by_what_values_look_like<'l, 'v>(
     if let Some(label) = labels.iter().find(|l| l.kind == Kind::Mrn) {
         let mrns: Vec<usize> = (0..words.len())
             .filter(|&w| {
+                // A date is no MRN, whether or not its own label could be read.
+                let word = words[w]
+                    .1
+                    .trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
                 !used[w]
-                    && words[w].1.contains(|c: char| c.is_ascii_digit())
+                    && word.contains(|c: char| c.is_ascii_digit())
+                    && read_date(word, today).is_none()
                     && matches!(rules.mrn.read(words[w].1), Some(MrnReading::Valid { .. }))
             })
             .collect();
@@ -1518,6 +1537,26 @@ mod tests {
                 Some(("Doe".into(), "Jane".into())),
                 Some("1958-03-14".into())
             )
+        );
+        // The last label of the head garbled (`DOB` faded to `00s`), debris around the labels:
+        // the row is still read under the labels that are left; its date, under no label,
+        // is neither the birth date nor a second MRN.
+        for text in [
+            "Patient Name MRN 00s\nDOE. JANE 448213 =:03/14/1958",
+            "‘Patient Name . “MRN. : poR\nDOE, JANE. 448213. 03/14/1958",
+        ] {
+            let ids = read(text);
+            assert_eq!(
+                summary(&ids),
+                (Some("448213".into()), Some(("Doe".into(), "Jane".into())), None),
+                "{text}"
+            );
+            assert!(ids.findings.is_empty(), "{text}: {:?}", ids.findings);
+        }
+        // What follows the labels has three digits in a row: a value, not a garbled label.
+        assert_eq!(
+            read("Patient Name MRN 4482\nDOE, JANE 448213 03/14/1958").mrn,
+            None
         );
         // A heading that is also a label does not take the sentence under it, and a date under
         // other labels is not a birth date.
