@@ -263,14 +263,15 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
         let after = without_format_hint(&line[end..value_end]);
         // `;` is a colon OCR read with a tail (`DOB; 03/14/1958`).
         let trimmed = after.trim_start_matches(|c: char| {
-            c.is_whitespace() || matches!(c, ':' | ';' | '#' | '.' | '-' | '=')
+            c.is_whitespace() || matches!(c, ':' | ';' | '#' | '.' | ',' | '-' | '=')
         });
         let punctuation = &after[..after.len() - trimmed.len()];
         let trimmed = strip_number_word(trimmed);
-        // A field's label starts its line or follows a wide gap; there a lone dot is a colon
-        // OCR lost the upper dot of (skewed or faint print: `Patient Name. DOE, JANE`).
+        // A field's label starts its line or follows a wide gap; there a lone dot or comma is
+        // a colon OCR lost the upper dot of (skewed or faint print: `Patient Name. DOE, JANE`,
+        // `Patient, Doe, Jane`).
         let starts_field = line[..start].trim().is_empty() || line[..start].ends_with("  ");
-        let dot_for_colon = starts_field && punctuation.trim() == ".";
+        let dot_for_colon = starts_field && matches!(punctuation.trim(), "." | ",");
         out.push(Labelled {
             kind,
             start,
@@ -1457,9 +1458,11 @@ mod tests {
         // sentence that starts with a label word.
         reads_jane_doe("Patient Name. DOE, JANE A\nMRN. 448213   DOB. 03/14/1958");
         reads_jane_doe("Patient. Doe, Jane   Date of Service. 04/01/2024\nMRN: 448213   DOB: 03/14/1958");
+        reads_jane_doe("Patient, Doe, Jane MRN: 448213 DOB: 3/14/58");
         for text in [
             "Seen with the patient. Doe, Jane is her daughter. MRN: 448213",
             "HISTORY: stable.\nPatient. She reports good adherence.\nMRN: 448213",
+            "Patient, Mr. Doe, was seen today.\nMRN: 448213",
         ] {
             assert_eq!(read(text).name, None, "{text}");
         }
