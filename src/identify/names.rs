@@ -112,7 +112,17 @@ impl PersonName {
                 (last_words.join(" "), first)
             }
             None => {
-                let words = clean_words(&raw)?;
+                let mut words = clean_words(&raw)?;
+                // Debris OCR made of a speck or a stamp after the name (`Jane Doe mo`): a short
+                // lower-case word at the end, after two capitalised ones, names no one.
+                while words.len() > 2
+                    && words
+                        .last()
+                        .is_some_and(|w| w.chars().count() <= 3 && w.chars().all(|c| c.is_ascii_lowercase()))
+                    && words.iter().filter(|w| w.starts_with(char::is_uppercase)).count() >= 2
+                {
+                    words.pop();
+                }
                 if words.len() < 2 || words.len() > 4 || words.iter().any(|w| is_credential(w)) {
                     return None;
                 }
@@ -290,6 +300,8 @@ mod tests {
             "a comma read as a period"
         );
         assert_eq!(name("Mr. John Public"), pair("Public", "John"));
+        assert_eq!(name("Jane Doe mo"), pair("Doe", "Jane"), "debris after the name");
+        assert_eq!(name("Ludwig van Beethoven"), pair("Beethoven", "Ludwig"));
     }
 
     #[test]
