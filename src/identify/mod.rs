@@ -968,11 +968,19 @@ fn read_mrn(rules: &Rules, value: &str) -> Option<MrnReading> {
     if first_alone && mrn::normalize(words[0]).len() > 4 {
         words.truncate(1);
     }
+    // Groups are printed digits: a word OCR put a letter into (`448s 1213` for `448213`) is
+    // read alone, where its look-alike is undone only if the format allows, never joined.
+    let digits_only = |w: &str| w.chars().all(|c| c.is_ascii_digit() || "-.,".contains(c));
+    let first_digits = words[0].trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    if !digits_only(first_digits) {
+        words.truncate(1);
+    }
     let mut keep = 1;
     for word in &words[1..] {
         let core = word.trim_end_matches([',', '.']);
         let group = !core.ends_with([':', ';'])
             && core.contains(|c: char| c.is_ascii_digit())
+            && digits_only(core)
             && core.split(['.', '-']).all(|g| g.chars().count() >= 2);
         if !group {
             break;
@@ -1821,6 +1829,8 @@ mod tests {
         ] {
             assert_eq!(summary(&read(text)).0, Some(mrn.into()), "{text}");
         }
+        // A group with a letter OCR put in it is not joined: `448s 1213` is not `44851213`.
+        assert_eq!(read("DOB: 03/14/1958 MRN: 448s 1213 ACCT. 5566778").mrn, None);
         // A comma read as a period, a speck after the name.
         for text in [
             "DOE. JANE :\nMRN 448213 F 6BY\nDOB 03/14/1958",
