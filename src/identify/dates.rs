@@ -108,7 +108,7 @@ pub fn read_date_undoing_confusions(text: &str, today: NaiveDate) -> Option<Date
     let word = text.split_whitespace().next()?;
     let digit = |c: char| match c {
         'O' | 'o' | 'Q' => Some('0'),
-        'I' | 'l' | '|' | 'i' => Some('1'),
+        'I' | 'l' | 'L' | '|' | 'i' => Some('1'),
         'S' | 's' => Some('5'),
         'B' => Some('8'),
         'Z' | 'z' => Some('2'),
@@ -130,6 +130,17 @@ pub fn read_date_undoing_confusions(text: &str, today: NaiveDate) -> Option<Date
             return with_month_name(&format!("{} {fixed}{rest}", &word[..month]), today);
         }
         return None;
+    }
+    // `L4MAR1958`: a compact date whose day has a look-alike in it.
+    for day_len in 1..=2 {
+        let Some(day) = word.get(..day_len) else { break };
+        let fixed: String = day.chars().filter_map(digit).collect();
+        if fixed.len() == day_len && fixed != day && day.contains(|c: char| c.is_ascii_digit()) {
+            let respelled = format!("{fixed}{}", &text[day_len..]);
+            if let Some(spaced) = spaced_compact(&respelled) {
+                return with_month_name(&spaced, today);
+            }
+        }
     }
     let digits = word.chars().filter(char::is_ascii_digit).count();
     let shaped = word.chars().all(|c| digit(c).is_some() || "/-.".contains(c));
@@ -383,7 +394,11 @@ mod tests {
             ymd(1958, 3, 14),
             "a month glued to its day"
         );
+        assert_eq!(fixed("L4MAR1958"), ymd(1958, 3, 14), "a compact date's day");
+        assert_eq!(fixed("lOMAR1958"), None, "no real digit left in the day");
         for text in [
+            "LAMAR",
+            "14MAR1958",
             "05/27/1964",
             "Male",
             "SOS",

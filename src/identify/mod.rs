@@ -1304,6 +1304,8 @@ mod tests {
             Phi::new(NaiveDate::from_ymd_opt(1958, 3, 14).unwrap())
         );
         assert_eq!(ids.mrn.unwrap().value.as_str(), "448213");
+        // Dots for colons under labels of their own lines, a compact date's day misread.
+        reads_jane_doe("Patient Name: jane Doe\nMedical Record Number. 448213,\nDate of Birth. L4MAR1958");
     }
 
     #[test]
