@@ -117,10 +117,11 @@ fn square_pixels(image: image::GrayImage, x_dpi: Option<u32>, y_dpi: Option<u32>
     };
     let (width, height) = image.dimensions();
     let height_at_x_dpi = u64::from(height) * u64::from(x_dpi) / u64::from(y_dpi);
-    // Within 5% is a rounding of the same resolution, not a different one; beyond four times
-    // is no scanner's, and stretching to it could make a page far over the pixel limit.
+    // Within 5% is a rounding of the same resolution, not a different one; beyond 2.5 times
+    // (a fax's is 2.08) is no scanner's, and stretching that far could take a page at the
+    // pixel limit far over it.
     let ratio = height_at_x_dpi as f64 / f64::from(height);
-    if !(0.25..=4.0).contains(&ratio) || (0.95..=1.05).contains(&ratio) {
+    if !(0.4..=2.5).contains(&ratio) || (0.95..=1.05).contains(&ratio) {
         return image;
     }
     let Ok(new_height) = u32::try_from(height_at_x_dpi) else {
