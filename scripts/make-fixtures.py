@@ -221,6 +221,26 @@ def samples(out):
     pdf.write(os.path.join(out, "born-digital-progress.pdf"))
 
 
+def libtiff_layouts(out, page):
+    """What only libtiff reads: fax compressions, a fax's non-square pixels, a palette, CMYK;
+    and a CMYK JPEG in a PDF (Adobe's inverted kind, under a Decode array)."""
+    from PIL import TiffImagePlugin
+    TiffImagePlugin.WRITE_LIBTIFF = True
+    bits = page.convert("1")
+    bits.save(os.path.join(out, "g3-1d.tif"), compression="group3", dpi=(300, 300))
+    bits.save(os.path.join(out, "g3-2d.tif"), compression="group3", tiffinfo={292: 1}, dpi=(300, 300))
+    bits.save(os.path.join(out, "huffman.tif"), compression="tiff_ccitt", dpi=(300, 300))
+    w, h = page.size
+    half = bits.convert("L").resize((w, h // 2), Image.BOX).point(lambda p: 255 if p > 127 else 0)
+    half.convert("1").save(os.path.join(out, "fax-standard.tif"), compression="group3",
+                           tiffinfo={292: 1}, dpi=(300, 150))
+    page.convert("P").save(os.path.join(out, "palette.tif"), compression="tiff_lzw", dpi=(300, 300))
+    page.convert("RGB").convert("CMYK").save(os.path.join(out, "cmyk.tif"), compression="tiff_lzw",
+                                             dpi=(300, 300))
+    page.convert("CMYK").save(os.path.join(out, "pdf-cmyk-dct.pdf"), resolution=300)
+    TiffImagePlugin.WRITE_LIBTIFF = False
+
+
 def formats(out):
     os.makedirs(out, exist_ok=True)
     page = small(SHORT)
@@ -234,6 +254,8 @@ def formats(out):
         imgs = [p.convert(mode) for p in pages]
         imgs[0].save(os.path.join(out, name), compression=compression, save_all=True,
                      append_images=imgs[1:], dpi=(300, 300))
+
+    libtiff_layouts(out, page)
 
     w, h = page.size
     pdf = Pdf()

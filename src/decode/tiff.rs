@@ -24,6 +24,8 @@ struct PageInfo {
     dpi: Option<u32>,
     /// The vertical resolution, when the pixels are not square (a fax's 204 x 98 dpi).
     y_dpi: Option<u32>,
+    /// The `tiff` crate reads its colour layout.
+    native: bool,
 }
 
 impl Tiff {
@@ -39,12 +41,18 @@ impl Tiff {
             let what = format!("tiff page {page_no}");
             let (width, height) = decoder.dimensions().map_err(|e| tiff_error(&e, &what))?;
             limits.check_pixels(&what, u64::from(width), u64::from(height))?;
-            let color = decoder.colortype().map_err(|e| tiff_error(&e, &what))?;
-            supported(color).map_err(|e| e.context(&what))?;
+            // A colour layout the crate does not read (a palette, CMYK, gray with alpha) is
+            // left to libtiff when the page is decoded.
+            let native = match decoder.colortype() {
+                Ok(color) => supported(color).is_ok(),
+                Err(TiffError::UnsupportedError(_)) => false,
+                Err(e) => return Err(tiff_error(&e, &what)),
+            };
             check_chunks_inside(&mut decoder, bytes.len(), &what)?;
             pages.push(PageInfo {
                 dpi: read_dpi(&mut decoder, Tag::XResolution),
                 y_dpi: read_dpi(&mut decoder, Tag::YResolution),
+                native,
             });
             if !decoder.more_images() {
                 break;
@@ -73,39 +81,59 @@ impl Tiff {
             .seek_to_image(page_idx)
             .map_err(|e| tiff_error(&e, &what))?;
         let (width, height) = decoder.dimensions().map_err(|e| tiff_error(&e, &what))?;
-        let color = decoder.colortype().map_err(|e| tiff_error(&e, &what))?;
-        let image = match decoder.read_image() {
-            Ok(data) => {
-                let gray = to_gray(data, color, width, height).map_err(|e| e.context(&what))?;
-                image::GrayImage::from_raw(width, height, gray).ok_or_else(|| {
-                    Failure::decode(
-                        ErrorKind::Corrupt,
-                        format!("{what}: pixel data shorter than its size"),
-                    )
-                })?
-            }
-            // A compression the crate lacks (CCITT Group 3, modified Huffman): libtiff's turn.
-            Err(error @ TiffError::UnsupportedError(_)) => {
-                let image = super::leptonica::tiff_page(&self.bytes, page_idx)
-                    .map_err(|(kind, why)| Failure::decode(kind, format!("{what}: {error}; {why}")))?;
-                if image.dimensions() != (width, height) {
-                    return Err(Failure::decode(
-                        ErrorKind::Corrupt,
-                        format!(
-                            "{what}: libtiff read {:?}, the file says {width}x{height}",
-                            image.dimensions()
-                        ),
-                    ));
+        let page = &self.pages[page_idx];
+        let image = if !page.native {
+            self.via_libtiff(
+                page_idx,
+                (width, height),
+                &what,
+                "its colour layout is not read natively",
+            )?
+        } else {
+            let color = decoder.colortype().map_err(|e| tiff_error(&e, &what))?;
+            match decoder.read_image() {
+                Ok(data) => {
+                    let gray = to_gray(data, color, width, height).map_err(|e| e.context(&what))?;
+                    image::GrayImage::from_raw(width, height, gray).ok_or_else(|| {
+                        Failure::decode(
+                            ErrorKind::Corrupt,
+                            format!("{what}: pixel data shorter than its size"),
+                        )
+                    })?
                 }
-                image
+                // A compression the crate lacks (CCITT Group 3, modified Huffman).
+                Err(error @ TiffError::UnsupportedError(_)) => {
+                    self.via_libtiff(page_idx, (width, height), &what, &error.to_string())?
+                }
+                Err(error) => return Err(tiff_error(&error, &what)),
             }
-            Err(error) => return Err(tiff_error(&error, &what)),
         };
-        let PageInfo { dpi, y_dpi } = self.pages[page_idx];
         Ok(Bitmap {
-            image: square_pixels(image, dpi, y_dpi),
-            dpi,
+            image: square_pixels(image, page.dpi, page.y_dpi),
+            dpi: page.dpi,
         })
+    }
+
+    /// The page read by libtiff, for what the `tiff` crate does not read (`why`).
+    fn via_libtiff(
+        &self,
+        page_idx: usize,
+        size: (u32, u32),
+        what: &str,
+        why: &str,
+    ) -> Result<image::GrayImage, Failure> {
+        let image = super::leptonica::tiff_page(&self.bytes, page_idx)
+            .map_err(|(kind, more)| Failure::decode(kind, format!("{what}: {why}; {more}")))?;
+        if image.dimensions() != size {
+            return Err(Failure::decode(
+                ErrorKind::Corrupt,
+                format!(
+                    "{what}: libtiff read {:?}, the file says {size:?}",
+                    image.dimensions()
+                ),
+            ));
+        }
+        Ok(image)
     }
 }
 
