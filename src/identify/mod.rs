@@ -241,13 +241,13 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
         found.push((whole.start(), whole.end(), kind));
     }
     // Another label in the brackets that follow a label is its hint, not a field (`DOB(Age):`,
-    // `Name (Last, First, MI):`).
+    // `Name (Last, First, MI):`), and so is the label's own abbreviation (`Date of Birth (DOB):`).
     let mut i = 1;
     while i < found.len() {
         let (start, end, kind) = found[i];
         let before = line[found[i - 1].1..start].trim_start();
         let after = &line[end..];
-        if kind == Kind::Other
+        if (kind == Kind::Other || kind == found[i - 1].2)
             && before.starts_with('(')
             && !before.contains(')')
             && after.find(')').is_some_and(|close| !after[..close].contains(':'))
@@ -1464,6 +1464,10 @@ mod tests {
         reads_jane_doe("Patient: Doe, Jane   M.R.N.: 448213   D.O.B 03/14/1958");
         reads_jane_doe("Patient: Doe, Jane   EMR #: 448213   Birth: 03/14/1958");
         reads_jane_doe("Patient: Doe, Jane   Medical Rec #: 448213   Birth date: 1958-Mar-14");
+        // A label's own abbreviation in brackets after it is a hint, not a second field.
+        reads_jane_doe(
+            "Patient: Doe, Jane   Medical Record Number (MRN): 448213   Date of Birth (DOB): 03/14/1958",
+        );
         // A colon read as a dot (skewed or faint print) where a field starts; never a
         // sentence that starts with a label word.
         reads_jane_doe("Patient Name. DOE, JANE A\nMRN. 448213   DOB. 03/14/1958");
