@@ -177,7 +177,8 @@ fn label_pattern(label: &str) -> String {
     let mut pending_gap = false;
     let chars: Vec<char> = label.trim().chars().collect();
     let slips = chars.iter().filter(|c| c.is_alphanumeric()).count() >= 4;
-    // An acronym (`MRN`, `DOB`) is also printed with its letters dotted (`M.R.N.`).
+    // An acronym (`MRN`, `DOB`) is also printed with its letters dotted or slashed (`M.R.N.`,
+    // `D/O/B`).
     let acronym = (2..=4).contains(&chars.len()) && chars.iter().all(char::is_ascii_uppercase);
     let mut i = 0;
     while i < chars.len() {
@@ -188,7 +189,7 @@ fn label_pattern(label: &str) -> String {
                 out.push_str(r"[\s.]*");
                 pending_gap = false;
             } else if acronym && i > 1 {
-                out.push_str(r"\.?");
+                out.push_str(r"[./]?");
             }
             let lower = c.to_ascii_lowercase();
             if slips && lower == 'm' {
@@ -1462,6 +1463,7 @@ mod tests {
         // Acronyms with dotted letters, more record-number and birth labels, a year-first date
         // with the month spelled.
         reads_jane_doe("Patient: Doe, Jane   M.R.N.: 448213   D.O.B 03/14/1958");
+        reads_jane_doe("Pt. Name: Doe, Jane   MRN/FIN: 448213/7788123   D/O/B: 03/14/1958");
         reads_jane_doe("Patient: Doe, Jane   EMR #: 448213   Birth: 03/14/1958");
         reads_jane_doe("Patient: Doe, Jane   Medical Rec #: 448213   Birth date: 1958-Mar-14");
         // A label's own abbreviation in brackets after it is a hint, not a second field.
