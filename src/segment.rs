@@ -232,12 +232,13 @@ const CLOSING_LINES: usize = 8;
 impl Cues {
     fn new() -> Cues {
         Cues {
-            // A telephone number with its area code in brackets or after `Tel`/`Ph`/`Fax`, a US
-            // state (abbreviated or spelled out) and ZIP code, or a web address: an address
-            // block. A bare number shaped like a telephone's is not enough: an account number
-            // in a continuation header can look the same.
+            // A telephone number with its area code in brackets or after `Tel`/`Ph`/`Fax`, or a
+            // whole one after `P`/`T`/`F` (`P: 402.555.0199`), a US state (abbreviated or
+            // spelled out) and ZIP code, or a web address: an address block. A bare number
+            // shaped like a telephone's is not enough: an account number in a continuation
+            // header can look the same.
             letterhead: Regex::new(&format!(
-                r"(?i)(\(\d{{3}}\)\s*\d{{3}}[-.\s]\d{{4}}|\b(tel|ph|phone|fax)\b[:.]?\s*[\d(]|\b[A-Z]{{2}}\s+\d{{5}}(-\d{{4}})?\b|\b({})\s+\d{{5}}(-\d{{4}})?\b|\bwww\.)",
+                r"(?i)(\(\d{{3}}\)\s*\d{{3}}[-.\s]\d{{4}}|\b(telephone|tel|ph|phone|fax)\b[:.]?\s*[\d(]|\b[ptf]\b[:.]?\s*\d{{3}}[-.\s]\d{{3}}[-.\s]\d{{4}}\b|\b[A-Z]{{2}}\s+\d{{5}}(-\d{{4}})?\b|\b({})\s+\d{{5}}(-\d{{4}})?\b|\bwww\.)",
                 US_STATES.join("|")
             ))
             .expect("static pattern"),
@@ -440,6 +441,8 @@ mod tests {
             "LAKESHORE CLINIC\n88 Shore Dr, Lakeside, Nebraska 68002",
             "LAKESHORE CLINIC\nPh 402-555-0101",
             "LAKESHORE CLINIC\nwww.lakeshoreclinic.org",
+            "LAKESHORE CLINIC\nTelephone 402-555-0101",
+            "LAKESHORE CLINIC\nP: 402.555.0101   F: 402.555.0102",
         ] {
             let other: &'static str =
                 Box::leak(format!("{letterhead}\nHISTORY OF PRESENT ILLNESS").into_boxed_str());
@@ -449,6 +452,14 @@ mod tests {
                 "{letterhead}"
             );
         }
+        // Vital signs at the top of a next page are no telephone numbers.
+        assert_eq!(
+            spans(&[
+                page(FIRST_A),
+                page("VITAL SIGNS\nBP: 128/76  P: 72  T: 98.6 F  RR: 16\nLungs clear.")
+            ]),
+            [(1, 2)]
+        );
         let misread = FIRST_A.replace("CRETE AREA MEDICAL CENTER", "CRETE AREA MEDlCAL CENTFR") + "\nPage 2";
         let misread: &'static str = Box::leak(misread.into_boxed_str());
         assert_eq!(
