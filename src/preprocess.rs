@@ -378,6 +378,46 @@ struct Sample {
     scale: f32,
 }
 
+/// Counts of marked pixels in any box of a small page copy, in constant time (a summed-area
+/// table).
+struct BoxCounts {
+    sums: Vec<u32>,
+    width: u32,
+    height: u32,
+}
+
+impl BoxCounts {
+    fn new(width: u32, height: u32, marked: impl Fn(u32, u32) -> bool) -> BoxCounts {
+        let stride = width as usize + 1;
+        let mut sums = vec![0u32; stride * (height as usize + 1)];
+        for y in 0..height as usize {
+            let mut row = 0;
+            for x in 0..width as usize {
+                row += u32::from(marked(x as u32, y as u32));
+                sums[(y + 1) * stride + x + 1] = sums[y * stride + x + 1] + row;
+            }
+        }
+        BoxCounts { sums, width, height }
+    }
+
+    /// Marked pixels in the box reaching `reach` pixels round (x, y), and the box's area.
+    fn around(&self, x: u32, y: u32, reach: u32) -> (u32, u32) {
+        let (x0, y0) = (x.saturating_sub(reach) as usize, y.saturating_sub(reach) as usize);
+        let (x1, y1) = (
+            (x + reach + 1).min(self.width) as usize,
+            (y + reach + 1).min(self.height) as usize,
+        );
+        let stride = self.width as usize + 1;
+        let sum = |x: usize, y: usize| self.sums[y * stride + x];
+        let marked = sum(x1, y1) + sum(x0, y0) - sum(x0, y1) - sum(x1, y0);
+        (marked, ((x1 - x0) * (y1 - y0)) as u32)
+    }
+}
+
+/// Half the side of the box that tells an area of ink from a stroke: 7 x 7 sample pixels, wider
+/// than any stroke of body text or a bold title at the sample's scale (about 150 dpi).
+const SOLID_REACH: u32 = 3;
+
 impl Sample {
     fn of(image: &GrayImage) -> Sample {
         let (w, h) = image.dimensions();
@@ -401,12 +441,41 @@ impl Sample {
             }
         }
         let threshold = imageproc::contrast::otsu_level(&small);
+        // Otsu's level is the last value of the dark class (0 on a bilevel page).
+        let dark: Vec<bool> = small
+            .as_raw()
+            .iter()
+            .map(|&p| threshold < 255 && p <= threshold)
+            .collect();
+        let at = |x: u32, y: u32| y as usize * sw as usize + x as usize;
+        // Text is strokes. A solid dark area (a scanner's black backing showing round a crooked
+        // sheet, a punch hole, a photo) and its edges, long straight lines sharper than any
+        // row of text, are left out.
+        let dark_counts = BoxCounts::new(sw, sh, |x, y| dark[at(x, y)]);
+        let solid: Vec<bool> = (0..sh)
+            .flat_map(|y| (0..sw).map(move |x| (x, y)))
+            .map(|(x, y)| {
+                dark[at(x, y)] && {
+                    let (marked, area) = dark_counts.around(x, y, SOLID_REACH);
+                    marked * 10 >= area * 9
+                }
+            })
+            .collect();
+        let near_solid = solid
+            .contains(&true)
+            .then(|| BoxCounts::new(sw, sh, |x, y| solid[at(x, y)]));
         let (mx, my) = (sw / 30, sh / 30);
         let mut ink = Vec::new();
-        for (x, y, p) in small.enumerate_pixels() {
-            // Otsu's level is the last value of the dark class (0 on a bilevel page).
-            if p[0] <= threshold && threshold < 255 && x >= mx && x < sw - mx && y >= my && y < sh - my {
-                ink.push((x as f32, y as f32));
+        for y in my..sh.saturating_sub(my) {
+            for x in mx..sw.saturating_sub(mx) {
+                let clear = || {
+                    near_solid
+                        .as_ref()
+                        .is_none_or(|n| n.around(x, y, SOLID_REACH).0 == 0)
+                };
+                if dark[at(x, y)] && clear() {
+                    ink.push((x as f32, y as f32));
+                }
             }
         }
         Sample {
@@ -618,7 +687,7 @@ mod tests {
     use super::*;
     use imageproc::geometric_transformations::{Interpolation, rotate_about_center};
 
-    /// A page of "text": rows of short dark dashes, like words on lines.
+    /// A page of "text": rows of words made of thin upright strokes, like letters on lines.
     fn page(width: u32, height: u32, line_height: u32, ink: u8, paper: u8) -> GrayImage {
         let mut image = GrayImage::from_pixel(width, height, image::Luma([paper]));
         let gap = line_height * 2;
@@ -629,7 +698,7 @@ mod tests {
             while x + 60 < width * 9 / 10 {
                 let len = 30 + (word * 37 % 50);
                 for yy in y..y + line_height {
-                    for xx in x..(x + len).min(width) {
+                    for xx in (x..(x + len).min(width)).filter(|xx| (xx - x) % 4 < 2) {
                         image.put_pixel(xx, yy, image::Luma([ink]));
                     }
                 }
@@ -696,6 +765,35 @@ mod tests {
             );
             let found = Sample::of(&skewed).orientation();
             assert_eq!(found.map(|o| o.rotate_cw), Some(0), "{degrees}: {found:?}");
+            // On a scanner's black backing, which shows as wedges round the crooked sheet,
+            // with three punch holes down its side.
+            let mut on_black = rotate_about_center(
+                &upright,
+                degrees.to_radians(),
+                Interpolation::Bilinear,
+                image::Luma([0]),
+            );
+            let (_, height) = on_black.dimensions();
+            for centre_y in [height / 5, height / 2, height * 4 / 5] {
+                imageproc::drawing::draw_filled_circle_mut(
+                    &mut on_black,
+                    (60, centre_y as i32),
+                    18,
+                    image::Luma([0]),
+                );
+            }
+            let sample = Sample::of(&on_black);
+            let found = sample.orientation();
+            assert_eq!(
+                found.map(|o| o.rotate_cw),
+                Some(0),
+                "{degrees} on black: {found:?}"
+            );
+            assert!(
+                (sample.skew(10.0) - degrees).abs() <= 0.5,
+                "{degrees}: {}",
+                sample.skew(10.0)
+            );
         }
     }
 
