@@ -495,14 +495,15 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     let value = &value[..value.find('(').unwrap_or(value.len())];
                     let value = value[..garbled_label_in_name(value).unwrap_or(value.len())]
                         .trim_end_matches(|c: char| c.is_whitespace() || "[]{}|,;-".contains(c));
-                    // After a dot, `Patient. She reports ...` is a sentence, not a field.
+                    // After a dot, `Patient. She reports ...` is a sentence, not a field (a
+                    // first `j` is a capital J dipping below the line, as OCR often reads it).
                     let capitalised = |value: &str| {
                         let words: Vec<&str> = value.split_whitespace().collect();
                         (2..=5).contains(&words.len())
-                            && words.iter().all(|w| {
+                            && words.iter().enumerate().all(|(i, w)| {
                                 w.chars()
                                     .find(|c| c.is_alphabetic())
-                                    .is_some_and(char::is_uppercase)
+                                    .is_some_and(|c| c.is_uppercase() || (i == 0 && c == 'j'))
                             })
                     };
                     if label.dot_for_colon && !capitalised(value) {
@@ -780,7 +781,11 @@ fn values_below_labels<'a>(rules: &Rules, lines: &[&'a str], today: NaiveDate) -
         let Some(below) = (i + 1..lines.len().min(i + 3)).find(|&j| !lines[j].trim().is_empty()) else {
             continue;
         };
-        let values = lines[below].trim();
+        // A speck or punch hole before the values reads as `)`, `|` or a quote mark.
+        let values = lines[below]
+            .trim()
+            .trim_start_matches(|c: char| !c.is_alphanumeric() && c != '(')
+            .trim_start();
         if !labelled(rules, values).is_empty() || garbled_label(values).is_some() {
             continue;
         }
@@ -1473,6 +1478,7 @@ mod tests {
         // A colon read as a dot (skewed or faint print) where a field starts; never a
         // sentence that starts with a label word.
         reads_jane_doe("Patient Name. DOE, JANE A\nMRN. 448213   DOB. 03/14/1958");
+        reads_jane_doe("Patient Name. jane Doe\nMedical Record Number, 448213\nDate of Birth, 03/14/1958");
         reads_jane_doe("Patient. Doe, Jane   Date of Service. 04/01/2024\nMRN: 448213   DOB: 03/14/1958");
         reads_jane_doe("Patient, Doe, Jane MRN: 448213 DOB: 3/14/58");
         for text in [
@@ -1539,6 +1545,8 @@ mod tests {
             // A form's boxes: each label over its value.
             "Date of Birth\n03/14/1958\nMRN\n448213\nPatient Name\nJane Doe",
             "Last Name:\nDoe\nFirst Name:\nJane\nMRN:\n448213\nDOB:\n03/14/1958",
+            // A punch hole or speck before a value, read as a bracket.
+            "Date of Birth\n03/14/1958\nMedical Record Number\n) 448213\nPatient Name\n| Jane Doe",
         ] {
             reads_jane_doe(text);
         }
