@@ -718,16 +718,21 @@ mod tests {
         None
     }
 
+    /// `image` fed `degrees` askew onto a backing of gray level `backing`.
+    fn askew(image: &GrayImage, degrees: f32, backing: u8) -> GrayImage {
+        rotate_about_center(
+            image,
+            degrees.to_radians(),
+            Interpolation::Bilinear,
+            image::Luma([backing]),
+        )
+    }
+
     #[test]
     fn measures_and_undoes_a_skew_in_either_direction() {
         let upright = page(1200, 1600, 12, 0, 255);
         for degrees in [-6.0f32, -2.5, 3.0, 8.0] {
-            let skewed = rotate_about_center(
-                &upright,
-                degrees.to_radians(),
-                Interpolation::Bilinear,
-                image::Luma([255]),
-            );
+            let skewed = askew(&upright, degrees, 255);
             let measured = Sample::of(&skewed).skew(10.0);
             assert!(
                 (measured - degrees).abs() <= 0.3,
@@ -735,17 +740,7 @@ mod tests {
             );
         }
         assert_eq!(Sample::of(&upright).skew(10.0), 0.0);
-        let prepared = prepare(
-            rotate_about_center(
-                &upright,
-                4f32.to_radians(),
-                Interpolation::Bilinear,
-                image::Luma([255]),
-            ),
-            Some(300),
-            &everything(),
-            &mut never,
-        );
+        let prepared = prepare(askew(&upright, 4.0, 255), Some(300), &everything(), &mut never);
         assert!((prepared.skew - 4.0).abs() <= 0.3, "{}", prepared.skew);
         assert!(Sample::of(&prepared.image).skew(10.0).abs() <= 0.3);
     }
@@ -757,22 +752,12 @@ mod tests {
         let upright = image::open(path).unwrap().into_luma8();
         assert_eq!(Sample::of(&upright).orientation().map(|o| o.rotate_cw), Some(0));
         for degrees in [-8.0f32, -5.0, 5.0, 8.0] {
-            let skewed = rotate_about_center(
-                &upright,
-                degrees.to_radians(),
-                Interpolation::Bilinear,
-                image::Luma([255]),
-            );
+            let skewed = askew(&upright, degrees, 255);
             let found = Sample::of(&skewed).orientation();
             assert_eq!(found.map(|o| o.rotate_cw), Some(0), "{degrees}: {found:?}");
             // On a scanner's black backing, which shows as wedges round the crooked sheet,
             // with three punch holes down its side.
-            let mut on_black = rotate_about_center(
-                &upright,
-                degrees.to_radians(),
-                Interpolation::Bilinear,
-                image::Luma([0]),
-            );
+            let mut on_black = askew(&upright, degrees, 0);
             let (_, height) = on_black.dimensions();
             for centre_y in [height / 5, height / 2, height * 4 / 5] {
                 imageproc::drawing::draw_filled_circle_mut(
