@@ -307,12 +307,31 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
 }
 
 /// The part of a value shared by labels joined by slashes that belongs to the label at `place`
-/// of `of`: when its first word is as many values joined by slashes (`448213/7788123`), the
-/// value is as many parts between spaced slashes (`Age/DOB: 68 / 03/14/1958`), or the value is
-/// as many words (`Sex/DOB: F 03/14/1958`).
+/// of `of`: when its first word is as many values joined by slashes (`448213/7788123`, or with
+/// a slashed date as one of them, `03/14/1958/F`), the value is as many parts between spaced
+/// slashes (`Age/DOB: 68 / 03/14/1958`), or the value is as many words (`Sex/DOB: F 03/14/1958`).
 fn own_part(value: &str, (place, of): (usize, usize)) -> Option<&str> {
     let words: Vec<&str> = value.split_whitespace().collect();
-    let parts: Vec<&str> = words.first()?.split('/').collect();
+    let first = *words.first()?;
+    let mut parts: Vec<&str> = first.split('/').collect();
+    // Three parts shaped as a date's (`03`, `14`, `1958`) are one value.
+    let date_shaped = |three: &[&str]| {
+        let digits =
+            |p: &str, lengths: &[usize]| p.bytes().all(|b| b.is_ascii_digit()) && lengths.contains(&p.len());
+        digits(three[0], &[1, 2]) && digits(three[1], &[1, 2]) && digits(three[2], &[2, 4])
+    };
+    // A four-digit year settles where the date is (`68/03/14/1958`: age 68, then the date).
+    let dates: Vec<usize> = (0..of.min(parts.len().saturating_sub(2)))
+        .filter(|&i| date_shaped(&parts[i..i + 3]))
+        .collect();
+    let full_year = dates.iter().copied().find(|&i| parts[i + 2].len() == 4);
+    if parts.len() == of + 2
+        && let Some(at) = full_year.or(dates.first().copied())
+    {
+        let start = parts[at].as_ptr() as usize - first.as_ptr() as usize;
+        let end = parts[at + 2].as_ptr() as usize - first.as_ptr() as usize + parts[at + 2].len();
+        parts.splice(at..at + 3, [&first[start..end]]);
+    }
     let spaced: Vec<&str> = value.split(" / ").map(str::trim).collect();
     if parts.len() == of {
         Some(parts[place])
@@ -1469,6 +1488,9 @@ mod tests {
         // with the month spelled.
         reads_jane_doe("Patient: Doe, Jane   M.R.N.: 448213   D.O.B 03/14/1958");
         reads_jane_doe("Pt. Name: Doe, Jane   MRN/FIN: 448213/7788123   D/O/B: 03/14/1958");
+        reads_jane_doe("Patient: Doe, Jane   MRN: 448213   DOB/Sex: 03/14/1958/F");
+        reads_jane_doe("Patient: Doe, Jane   MRN: 448213   Sex/DOB/Age: F/3/14/58/68");
+        reads_jane_doe("Patient: Doe, Jane   MRN: 448213   Age/DOB: 68/03/14/1958");
         reads_jane_doe("Patient: Doe, Jane   EMR #: 448213   Birth: 03/14/1958");
         reads_jane_doe("Patient: Doe, Jane   Medical Rec #: 448213   Birth date: 1958-Mar-14");
         // A label's own abbreviation in brackets after it is a hint, not a second field.
