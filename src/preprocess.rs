@@ -41,8 +41,8 @@ const MAX_PAGE_INCHES: f32 = 20.0;
 /// Resolution assumed while estimating, and for pages too small to estimate from.
 const ASSUMED_DPI: u32 = 300;
 
-/// The orientation test looks for text lines within ±10 degrees (half-degree steps).
-const ORIENTATION_SKEW_STEPS: i32 = 20;
+/// The orientation test looks for text lines within ±10 degrees.
+const ORIENTATION_SKEW_LIMIT: f32 = 10.0;
 
 /// The own orientation test's confidence (same scale as Tesseract's OSD margin) above which the
 /// engine is not asked.
@@ -522,21 +522,18 @@ impl Sample {
         // Rows and columns are each compared at their sharpest angle within the skew a page
         // may have (a page skewed 5 degrees has blurred rows at 2, and its left margin can
         // then look like the sharper structure).
+        // The sweep that finds them is the skew measurement's first one, and goes on to
+        // measure the winner's skew.
         let mut bins = Vec::new();
-        let sharpest = |sample: &Sample, bins: &mut Vec<u32>| {
-            (-ORIENTATION_SKEW_STEPS..=ORIENTATION_SKEW_STEPS)
-                .map(|a| sample.row_sharpness(a as f32 * 0.5, bins))
-                .fold(0.0, f64::max)
-        };
-        let rows = sharpest(self, &mut bins);
+        let rows = self.coarse_skew(ORIENTATION_SKEW_LIMIT, &mut bins);
         let sideways = self.clone_turned(90);
-        let columns = sharpest(&sideways, &mut bins);
-        let (candidate, lines_ratio, base) = if rows >= columns {
-            (self, rows / columns.max(1.0), 0u16)
+        let columns = sideways.coarse_skew(ORIENTATION_SKEW_LIMIT, &mut bins);
+        let (candidate, lines_ratio, base, coarse) = if rows.1 >= columns.1 {
+            (self, rows.1 / columns.1.max(1.0), 0u16, rows)
         } else {
-            (&sideways, columns / rows.max(1.0), 90)
+            (&sideways, columns.1 / rows.1.max(1.0), 90, columns)
         };
-        let asymmetry = candidate.ascender_asymmetry()?;
+        let asymmetry = candidate.ascender_asymmetry(candidate.refined_skew(coarse, &mut bins))?;
         let rotate_cw = if asymmetry >= 0.0 {
             base
         } else {
@@ -562,8 +559,8 @@ impl Sample {
 
     /// (ink above the x-height band − ink below it) / (both), over all text lines of a page
     /// whose lines run across it; positive when upright.
-    fn ascender_asymmetry(&self) -> Option<f32> {
-        let skew = self.skew(10.0);
+    /// `skew`: the lines' measured skew.
+    fn ascender_asymmetry(&self, skew: f32) -> Option<f32> {
         let tan = skew.to_radians().tan();
         let offset = self.width as f32 * tan.abs();
         let mut rows = vec![0u32; (self.height as f32 + 2.0 * offset) as usize + 2];
@@ -630,21 +627,34 @@ impl Sample {
             return 0.0;
         }
         let mut bins = Vec::new();
-        let mut search = |from: f32, to: f32, step: f32| {
-            let mut best = (0.0f32, f64::MIN);
-            let mut angle = from;
-            while angle <= to + 1e-4 {
-                let score = self.row_sharpness(angle, &mut bins);
-                if score > best.1 {
-                    best = (angle, score);
-                }
-                angle += step;
+        let coarse = self.coarse_skew(limit, &mut bins);
+        self.refined_skew(coarse, &mut bins)
+    }
+
+    /// The angle within ±`limit` (half-degree steps) at which the ink falls into the sharpest
+    /// rows, and how sharp they are there.
+    fn coarse_skew(&self, limit: f32, bins: &mut Vec<u32>) -> (f32, f64) {
+        self.sharpest_rows(-limit, limit, 0.5, bins)
+    }
+
+    fn sharpest_rows(&self, from: f32, to: f32, step: f32, bins: &mut Vec<u32>) -> (f32, f64) {
+        let mut best = (0.0f32, f64::MIN);
+        let mut angle = from;
+        while angle <= to + 1e-4 {
+            let score = self.row_sharpness(angle, bins);
+            if score > best.1 {
+                best = (angle, score);
             }
-            best
-        };
-        let coarse = search(-limit, limit, 0.5);
-        let fine = search(coarse.0 - 0.5, coarse.0 + 0.5, 0.1);
-        let level = self.row_sharpness(0.0, &mut bins);
+            angle += step;
+        }
+        best
+    }
+
+    /// The skew to a tenth of a degree around a [`Sample::coarse_skew`] angle; 0 when no angle
+    /// beats level lines.
+    fn refined_skew(&self, coarse: (f32, f64), bins: &mut Vec<u32>) -> f32 {
+        let fine = self.sharpest_rows(coarse.0 - 0.5, coarse.0 + 0.5, 0.1, bins);
+        let level = self.row_sharpness(0.0, bins);
         // A flat profile at every angle (a photo, a table of dots) says nothing.
         if fine.1 < level * 1.02 {
             return 0.0;
