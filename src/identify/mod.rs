@@ -111,6 +111,11 @@ const ACCEPT_FAINT: f32 = 0.45;
 const BLOCK_DISTANCE: usize = 2;
 const BLOCK_LINES: usize = 18;
 
+/// A labelled reading's confidence: lower when OCR look-alikes had to be undone.
+fn labelled_confidence(corrected: bool) -> f32 {
+    if corrected { CORRECTED } else { LABELLED }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Mrn,
@@ -424,7 +429,7 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     id_lines.push(line_idx);
                     ids.mrns.push(Found {
                         value: mrn,
-                        confidence: scale * FAINT * if corrected { CORRECTED } else { LABELLED },
+                        confidence: scale * FAINT * labelled_confidence(corrected),
                         page_no,
                     });
                 }
@@ -450,7 +455,7 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                         match reading {
                             MrnReading::Valid { mrn, corrected } => ids.mrns.push(Found {
                                 value: mrn,
-                                confidence: scale * if corrected { CORRECTED } else { LABELLED },
+                                confidence: scale * labelled_confidence(corrected),
                                 page_no,
                             }),
                             MrnReading::CheckFailed => ids
