@@ -1212,6 +1212,15 @@ mod tests {
         )
     }
 
+    /// One of `ids`' findings says `what`.
+    fn assert_finding(ids: &PatientIds, what: &str) {
+        assert!(
+            ids.findings.iter().any(|f| f.contains(what)),
+            "no finding says {what:?}: {:?}",
+            ids.findings
+        );
+    }
+
     /// `text` gives MRN 448213, Jane Doe, born 1958-03-14.
     fn reads_jane_doe(text: &str) {
         assert_eq!(
@@ -1375,23 +1384,15 @@ mod tests {
         // Read faintly, on its own it is used, less surely and with a finding for a person ...
         let faint = weighed(1, first, &[("4232-44-02", 41.0)]);
         let alone = document(&[&faint]);
-        let mrn = alone.mrn.unwrap();
+        let mrn = alone.mrn.as_ref().unwrap();
         assert_eq!(mrn.value.as_str(), "42324402");
         assert!(mrn.confidence < ACCEPT);
-        assert!(
-            alone.findings.iter().any(|f| f.contains("faint print")),
-            "{:?}",
-            alone.findings
-        );
+        assert_finding(&alone, "faint print");
         // ... but not if OCR slips had to be undone as well (`O` for `0`) ...
         let slipped = weighed(1, "HARBER, JARRED\nMRN 4232-44-O2", &[("4232-44-O2", 41.0)]);
         let doubly = document(&[&slipped]);
         assert!(doubly.mrn.is_none());
-        assert!(
-            doubly.findings.iter().any(|f| f.contains("cannot be trusted")),
-            "{:?}",
-            doubly.findings
-        );
+        assert_finding(&doubly, "cannot be trusted");
         // ... and beside a clear reading, no conflict: the clear one.
         let both = document(&[&faint, &weighed(2, second, &[])]);
         assert_eq!(both.mrn.unwrap().value.as_str(), "4334402");
@@ -1549,11 +1550,7 @@ mod tests {
         );
         let ids = read("Patient: Doe, Jane\nMRN: 448213\nDOB: 19580231");
         assert_eq!(ids.dob, None);
-        assert!(
-            ids.findings.iter().any(|f| f.contains("not a real date")),
-            "{:?}",
-            ids.findings
-        );
+        assert_finding(&ids, "not a real date");
         // An identifier label in brackets is a field of its own, not a hint.
         let ids = read("Patient (MRN): 448213\nName: Doe, Jane\nDOB: 03/14/1958");
         assert_eq!(summary(&ids).0, Some("448213".into()));
@@ -1579,11 +1576,7 @@ mod tests {
         }
         // Two numbers that could be the MRN: neither is taken, and a person is asked.
         let ids = read("Patient Name Acct # MRN DOB\nDOE, JANE 99887766 448213 03/14/1958");
-        assert!(
-            ids.findings.iter().any(|f| f.contains("could each be the MRN")),
-            "{:?}",
-            ids.findings
-        );
+        assert_finding(&ids, "could each be the MRN");
         assert_eq!(
             summary(&ids),
             (
@@ -1648,20 +1641,12 @@ mod tests {
     fn bad_identifiers_become_findings_and_nulls() {
         let ids = read("Patient: Jane Roe\nDOB: 02/30/1980\nMRN: 12");
         assert!(ids.dob.is_none());
-        assert!(
-            ids.findings.iter().any(|f| f.contains("not a real date")),
-            "{:?}",
-            ids.findings
-        );
+        assert_finding(&ids, "not a real date");
         assert!(ids.mrn.is_none());
 
         let ids = read("Patient: Jane Roe\nDOB: 01/01/2031");
         assert!(ids.dob.is_none());
-        assert!(
-            ids.findings.iter().any(|f| f.contains("in the future")),
-            "{:?}",
-            ids.findings
-        );
+        assert_finding(&ids, "in the future");
 
         let ids = read("GENERAL: Alert and oriented.\nHEENT: Normocephalic.");
         assert!(ids.is_empty() && ids.findings.is_empty());
@@ -1677,11 +1662,7 @@ mod tests {
         assert_eq!(good.mrn.unwrap().value.as_str(), "79927398713");
         let bad = document(&[&page(&rules, 1, "MRN: 7992739871-0", today())]);
         assert!(bad.mrn.is_none());
-        assert!(
-            bad.findings.iter().any(|f| f.contains("check digit")),
-            "{:?}",
-            bad.findings
-        );
+        assert_finding(&bad, "check digit");
     }
 
     #[test]
@@ -1689,11 +1670,7 @@ mod tests {
         let text = "11/02/2024 14:32 FAX 4025550128  CRETE MED  PT ROE, JANE MRN 4471100  P.001/003\nThe patient is seen for follow-up.";
         let ids = read(text);
         assert!(ids.mrn.is_none(), "a fax header alone is not proof");
-        assert!(
-            ids.findings.iter().any(|f| f.contains("fax header")),
-            "{:?}",
-            ids.findings
-        );
+        assert_finding(&ids, "fax header");
     }
 
     #[test]
