@@ -50,9 +50,10 @@ pub fn queue(conn: &Connection) -> anyhow::Result<Vec<ReviewItem>> {
             .map(|k| k.split(',').map(str::to_string).collect())
             .unwrap_or_default();
         let mut reasons = Vec::new();
-        if doc_type.as_deref() == Some(crate::classify::OTHER) && kinds.iter().any(|k| k == "doc_type") {
+        let type_finding = kinds.iter().any(|k| k == "doc_type");
+        if doc_type.as_deref() == Some(crate::classify::OTHER) && type_finding {
             reasons.push("not a clinical record".to_string());
-        } else if untyped || kinds.iter().any(|k| k == "doc_type") {
+        } else if untyped || type_finding {
             reasons.push("low type confidence".to_string());
         }
         if no_patient {
