@@ -1,5 +1,6 @@
 //! Dates as US medical records print them: `MM/DD/YYYY`, `M/D/YY`, `MM-DD-YYYY`, `YYYY-MM-DD`,
-//! `DD-Mon-YYYY`, `DDMONYYYY`, `Month D, YYYY`, `D Month YYYY`, `YYYY-Mon-DD`, `MM.DD.YYYY`. Two-digit years take the
+//! `DD-Mon-YYYY`, `DDMONYYYY`, `Month D, YYYY`, `D Month YYYY`, `YYYY-Mon-DD`, `MM.DD.YYYY`, each
+//! perhaps after a day of the week. Two-digit years take the
 //! latest century that does not put the date after `today` (a birth date is never in the
 //! future). Month-first wins where both readings are possible; day-first only when the first
 //! number cannot be a month.
@@ -17,10 +18,35 @@ pub enum DateReading {
 /// Reads a date at the start of `text` (leading spaces allowed); `None` if it does not start
 /// with something shaped like a date.
 pub fn read_date(text: &str, today: NaiveDate) -> Option<DateReading> {
-    let text = text.trim_start();
+    let text = without_weekday(text.trim_start());
     numeric(text, today)
         .or_else(|| with_month_name(text, today))
         .or_else(|| numeric(&closed_up(text), today))
+}
+
+/// `Friday, March 14, 1958` without its day of the week (a full name, or an abbreviation with
+/// its comma).
+fn without_weekday(text: &str) -> &str {
+    const DAYS: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    let Some((word, rest)) = text.split_once(' ') else {
+        return text;
+    };
+    let (name, comma) = match word.strip_suffix(',') {
+        Some(name) => (name.trim_end_matches('.').to_lowercase(), true),
+        None => (word.to_lowercase(), false),
+    };
+    let weekday = DAYS
+        .iter()
+        .any(|day| *day == name || (comma && name.len() >= 3 && day.starts_with(name.as_str())));
+    if weekday { rest.trim_start() } else { text }
 }
 
 /// A numeric date with a stray space OCR put inside it (`6/11/1 949`), closed up: spaces
@@ -449,6 +475,14 @@ mod tests {
             read_date("February 30, 1980", today()),
             Some(DateReading::Impossible(_))
         ));
+    }
+
+    #[test]
+    fn a_day_of_the_week_before_the_date_is_passed_over() {
+        assert_eq!(date("Friday, March 14, 1958"), ymd(1958, 3, 14));
+        assert_eq!(date("Fri, 03/14/1958"), ymd(1958, 3, 14));
+        assert_eq!(date("Tues. 14 Mar 1958"), None, "an abbreviation needs its comma");
+        assert_eq!(date("Sun 03/14/1958"), None);
     }
 
     #[test]

@@ -234,15 +234,21 @@ fn by_name_and_dob(index: &dyn PatientIndex, name: &PersonName, dob: NaiveDate) 
         .collect()
 }
 
-/// The read name is the patient's (or an alias), allowing one OCR slip in each part.
+/// The read name is the patient's (or an alias), allowing one OCR slip in each part; given
+/// names agree when all of them do or the first of them does (`Jane Marie` is `Jane`).
 fn same_person_name(read: &PersonName, patient: &IndexPatient) -> bool {
     let close = |a: &str, b: &str| {
         let (a, b) = (super::fold_name(a), super::fold_name(b));
         a == b || (a.len() >= 4 && edit_distance(&a, &b) <= 1)
     };
+    let first_given = |given: &str| given.split_whitespace().next().unwrap_or_default().to_string();
     std::iter::once(&patient.name)
         .chain(&patient.aliases)
-        .any(|known| close(&read.last, &known.last) && close(&read.first, &known.first))
+        .any(|known| {
+            close(&read.last, &known.last)
+                && (close(&read.first, &known.first)
+                    || close(&first_given(&read.first), &first_given(&known.first)))
+        })
 }
 
 /// A patient index held in memory (tests, and small sites' imports before they are stored).
@@ -426,6 +432,17 @@ mod tests {
             Some(("6447548", MatchBasis::NameAndDob)),
             "one slip in a name part is allowed"
         );
+        let m = match_patient(
+            &index,
+            &ids(None, Some(("Brekke", "Niki Ann")), Some("1936-11-19")),
+        );
+        assert_eq!(
+            basis(&m),
+            Some(("6447548", MatchBasis::NameAndDob)),
+            "a second given name the index does not have"
+        );
+        let m = match_patient(&index, &ids(None, Some(("Brekke", "Ann")), Some("1936-11-19")));
+        assert!(matches!(m, IndexMatch::Orphan { .. }), "{m:?}");
         let m = match_patient(&index, &ids(None, Some(("Brekke", "Niki")), None));
         assert!(
             matches!(m, IndexMatch::Orphan { ref reason } if reason.starts_with("too few")),

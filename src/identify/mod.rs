@@ -263,6 +263,7 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
             i += 1;
         }
     }
+    implied_mrn_labels(line, &mut found);
     let mut out = Vec::with_capacity(found.len());
     for (i, &(start, end, kind)) in found.iter().enumerate() {
         let value_end = found.get(i + 1).map_or(line.len(), |next| next.0);
@@ -309,6 +310,45 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
         i = last + 1;
     }
     out
+}
+
+/// A number marked only by `#` or put in brackets right after a patient's name
+/// (`DOE, JANE  #448213`, `Patient: Doe, Jane (448213)`) is the MRN, the mark its label: added
+/// to `found` as an MRN label. Not after another label (`Acct #`, `Job #: 379244`), and not
+/// without a name before it (`the distal #3 toes`); a bracketed number only when it is all the
+/// bracket holds and long enough to be an MRN (not an age, `(68)`).
+fn implied_mrn_labels(line: &str, found: &mut Vec<(usize, usize, Kind)>) {
+    let mut implied = Vec::new();
+    for (at, mark) in line.match_indices(['#', '(']) {
+        let after = line[at + 1..].trim_start();
+        let marks_number = if mark == "#" {
+            after.starts_with(|c: char| c.is_ascii_digit())
+        } else {
+            after.split_once(')').is_some_and(|(inside, _)| {
+                let inside = inside.trim().trim_start_matches('#').trim_start();
+                inside.chars().filter(char::is_ascii_digit).count() >= 5
+                    && inside.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && inside.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+        };
+        let starts_word = line[..at].chars().next_back().is_none_or(char::is_whitespace);
+        if !marks_number || !starts_word || found.iter().any(|&(start, end, _)| (start..end).contains(&at)) {
+            continue;
+        }
+        let before = match found.iter().rev().find(|&&(_, end, _)| end <= at) {
+            Some(&(_, end, Kind::Name)) => line[end..at]
+                .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | ';' | '.' | ',')),
+            Some(_) => continue,
+            None => &line[..at],
+        };
+        if capitalized_name(before.trim_end()).is_some() {
+            implied.push((at, at + 1, Kind::Mrn));
+        }
+    }
+    if !implied.is_empty() {
+        found.extend(implied);
+        found.sort_by_key(|&(start, ..)| start);
+    }
 }
 
 /// The part of a value shared by labels joined by slashes that belongs to the label at `place`
@@ -1092,7 +1132,24 @@ pub fn document(pages: &[&PageIds]) -> PatientIds {
             .mrn
             .extend(mrns.iter().map(|r| Phi::new(r.value.as_str().to_string())));
     }
-    let names: Vec<&Found<PersonName>> = pages.iter().flat_map(|p| &p.names).collect();
+    // A name read once with both given names and once with an initial for the second is the
+    // fuller one.
+    let names: Vec<Found<PersonName>> = pages
+        .iter()
+        .flat_map(|p| &p.names)
+        .map(|reading| {
+            let mut reading = reading.clone();
+            let all = pages.iter().flat_map(|p| &p.names);
+            if let Some(fuller) = all
+                .map(|r| &r.value)
+                .find(|name| name.fuller_than(&reading.value))
+            {
+                reading.value = fuller.clone();
+            }
+            reading
+        })
+        .collect();
+    let names: Vec<&Found<PersonName>> = names.iter().collect();
     ids.name = agree(&names, "patient names", &mut ids.findings, |a, b| {
         edit_distance(&a.key(), &b.key()) <= 2
     });
@@ -1285,6 +1342,24 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(summary(&read(text)), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_number_marked_only_by_a_hash_or_brackets_after_the_name_is_the_mrn() {
+        reads_jane_doe("DOE, JANE  #448213  DOB: 03/14/58");
+        reads_jane_doe("Patient: Doe, Jane #448213   DOB: 03/14/1958");
+        reads_jane_doe("Patient: Doe, Jane (448213)   DOB: 03/14/1958");
+        reads_jane_doe("Jane Doe #448213\nDate of Birth: Friday, March 14, 1958");
+        for (text, why) in [
+            ("Patient: Doe, Jane (68)   DOB: 03/14/1958", "an age"),
+            ("Patient: Doe, Jane   Acct #: 9900112", "another label's mark"),
+            ("Patient: Doe, Jane   Room 12 #448213", "not after the name"),
+            ("The distal #3 toes. Order #123456 placed.", "no name before it"),
+            ("Zelda Rath, MD #448213", "a clinician"),
+            ("Tel (402) 555-0146   Fax (402) 555-0125", "a telephone number"),
+        ] {
+            assert!(read(text).mrn.is_none(), "{why}: {text}");
         }
     }
 
@@ -1691,6 +1766,20 @@ mod tests {
             "{:?}",
             ids.findings
         );
+
+        // A second given name printed in full on one page and as an initial on the others.
+        let pages = [
+            "PATIENT: MONTENEGRO, MARÍA LUISA  MRN: MR493223",
+            "María L. Montenegro  MRN: MR493223",
+            "María L. Montenegro  MRN: MR493223",
+        ]
+        .iter()
+        .zip(1..)
+        .map(|(text, no)| page(&r, no, text, today()))
+        .collect::<Vec<_>>();
+        let ids = document(&pages.iter().collect::<Vec<_>>());
+        assert_eq!(ids.name.as_ref().unwrap().value.first, "María Luisa");
+        assert!(ids.findings.is_empty(), "{:?}", ids.findings);
     }
 
     #[test]

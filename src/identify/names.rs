@@ -18,6 +18,12 @@ impl std::fmt::Debug for PersonName {
 
 const TITLES: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "master"];
 const SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv", "v"];
+/// Words that begin a family name (`De La Cruz`, `van Dyke`) when they stand before its last word.
+const PARTICLES: &[&str] = &[
+    "de", "del", "della", "la", "le", "van", "von", "der", "den", "da", "di", "du", "dos", "das", "st",
+];
+/// Words printed after a name that are not a given name.
+const NOT_GIVEN: &[&str] = &["male", "female"];
 /// Words of institutions' names and titles (`RIVERSIDE HEALTH, INC`, `PROGRESS NOTE`): text
 /// holding one is not taken for a name where no label says it is one. (The index's own rows
 /// are not held to this: a registry's `Center, John` is a person.)
@@ -108,8 +114,8 @@ impl PersonName {
                 if rest_words.iter().any(|w| is_credential(w)) || last_words.len() > 3 {
                     return None;
                 }
-                let first = rest_words.into_iter().find(|w| !is_initial(w))?;
-                (last_words.join(" "), first)
+                let given: Vec<String> = rest_words.into_iter().filter(|w| !is_initial(w)).collect();
+                (last_words.join(" "), given_names(&given)?)
             }
             None => {
                 let mut words = clean_words(&raw)?;
@@ -126,12 +132,22 @@ impl PersonName {
                 if words.len() < 2 || words.len() > 4 || words.iter().any(|w| is_credential(w)) {
                     return None;
                 }
-                let first = words.first()?.clone();
-                let last = words.last()?.clone();
-                if is_initial(&first) || is_initial(&last) {
+                let (first, last) = (words.first()?, words.last()?);
+                if is_initial(first) || is_initial(last) {
                     return None;
                 }
-                (last, first)
+                // Particles before the last word are the surname's (`Jane De La Cruz`).
+                let mut surname_from = words.len() - 1;
+                while surname_from > 1 && PARTICLES.contains(&words[surname_from - 1].to_lowercase().as_str())
+                {
+                    surname_from -= 1;
+                }
+                let given: Vec<String> = words[..surname_from]
+                    .iter()
+                    .filter(|w| !is_initial(w))
+                    .cloned()
+                    .collect();
+                (words[surname_from..].join(" "), given_names(&given)?)
             }
         };
         if !plausible(&last) || !plausible(&first) {
@@ -141,6 +157,16 @@ impl PersonName {
             last: title_case(&last),
             first: title_case(&first),
         })
+    }
+
+    /// Whether `self` is `other` with a second given name `other` was printed without
+    /// (`María Luisa` beside `María L.`).
+    pub fn fuller_than(&self, other: &PersonName) -> bool {
+        fold(&self.last) == fold(&other.last)
+            && self
+                .first
+                .split_once(' ')
+                .is_some_and(|(first, _)| fold(first) == fold(&other.first))
     }
 
     /// Lower-case letters only, accents folded: for comparing names across OCR and sources.
@@ -202,6 +228,25 @@ fn clean_words(part: &str) -> Option<Vec<String>> {
         words.push(bare.to_string());
     }
     (!words.is_empty()).then_some(words)
+}
+
+/// A person's given names from the words after the family name: the first, and a second given
+/// name printed like it (`MARÍA LUISA`, `Mary Ann`; not `JANE Female` or the speck `Jane mo`).
+fn given_names(words: &[String]) -> Option<String> {
+    let (first, rest) = words.split_first()?;
+    let style = |w: &str| {
+        (
+            w.chars().all(|c| !c.is_lowercase()),
+            w.starts_with(char::is_uppercase),
+        )
+    };
+    let second = rest.first().filter(|w| {
+        rest.len() == 1 && style(w) == style(first) && !NOT_GIVEN.contains(&w.to_lowercase().as_str())
+    });
+    Some(match second {
+        Some(second) => format!("{first} {second}"),
+        None => first.clone(),
+    })
 }
 
 fn is_initial(word: &str) -> bool {
@@ -292,7 +337,7 @@ mod tests {
         assert_eq!(name("Mr. John Q. Public Jr."), pair("Public", "John"));
         assert_eq!(name("O'KEEFE, ELICIA"), pair("O'Keefe", "Elicia"));
         assert_eq!(name("Silvia Farías"), pair("Farías", "Silvia"));
-        assert_eq!(name("SMITH-JONES, ANNE MARIE"), pair("Smith-Jones", "Anne"));
+        assert_eq!(name("SMITH-JONES, ANNE MARIE"), pair("Smith-Jones", "Anne Marie"));
         assert_eq!(name("Van Dyke, Ann"), pair("Van Dyke", "Ann"));
         assert_eq!(
             name("DENESIK. SOLANGE"),
@@ -301,7 +346,37 @@ mod tests {
         );
         assert_eq!(name("Mr. John Public"), pair("Public", "John"));
         assert_eq!(name("Jane Doe mo"), pair("Doe", "Jane"), "debris after the name");
-        assert_eq!(name("Ludwig van Beethoven"), pair("Beethoven", "Ludwig"));
+        assert_eq!(name("Ludwig van Beethoven"), pair("Van Beethoven", "Ludwig"));
+    }
+
+    #[test]
+    fn two_given_names_and_a_family_name_of_several_words_are_kept_whole() {
+        assert_eq!(name("MONTENEGRO, MARÍA LUISA"), pair("Montenegro", "María Luisa"));
+        assert_eq!(name("María Luisa Montenegro"), pair("Montenegro", "María Luisa"));
+        assert_eq!(name("María L. Montenegro"), pair("Montenegro", "María"));
+        assert_eq!(name("Jane De La Cruz"), pair("De La Cruz", "Jane"));
+        assert_eq!(name("DE LA CRUZ, JANE"), pair("De La Cruz", "Jane"));
+        assert_eq!(
+            name("Van Morrison"),
+            pair("Morrison", "Van"),
+            "a particle is not a first name's"
+        );
+        assert_eq!(
+            name("DOE, JANE Female"),
+            pair("Doe", "Jane"),
+            "a word printed otherwise"
+        );
+        assert_eq!(name("DOE, JANE FEMALE"), pair("Doe", "Jane"));
+        assert_eq!(name("Doe, Jane mo"), pair("Doe", "Jane"), "debris");
+        assert_eq!(
+            name("Doe, Jane Ann Marie"),
+            pair("Doe", "Jane"),
+            "given names beyond two"
+        );
+        let full = PersonName::parse("MONTENEGRO, MARÍA LUISA").unwrap();
+        let short = PersonName::parse("Maria L. Montenegro").unwrap();
+        assert!(full.fuller_than(&short) && !short.fuller_than(&full));
+        assert!(!full.fuller_than(&PersonName::parse("Montenegro, Luisa").unwrap()));
     }
 
     #[test]
