@@ -80,14 +80,17 @@ pub fn prepare(
         return page;
     }
     let mut sample = Sample::of(&page.image);
+    // The skew the orientation test measured, when it holds for the page as it ends up.
+    let mut measured_skew = None;
     if config.orientation {
-        let found = match sample.orientation() {
-            Some(own) if own.confidence >= OWN_SURE => Some(own),
+        let own = sample.orientation();
+        let found = match own {
+            Some(own) if own.found.confidence >= OWN_SURE => Some(own.found),
             // Not sure (little text, a table, a form): ask the engine, and where the two
             // disagree leave the page as it is (on the dev corpus every such page was upright;
             // the engine is sometimes confidently wrong on faint or sparse pages).
             own => detect(&page.image, page.dpi)
-                .filter(|osd| own.is_none_or(|own| own.rotate_cw == osd.rotate_cw)),
+                .filter(|osd| own.is_none_or(|own| own.found.rotate_cw == osd.rotate_cw)),
         };
         if let Some(found) = found
             && found.rotate_cw != 0
@@ -97,9 +100,15 @@ pub fn prepare(
             page.rotation = found.rotate_cw;
             sample = sample.turned(found.rotate_cw);
         }
+        // Turning a half turn keeps the lines' slope: the test's measure holds when the page
+        // was turned as the test said, give or take a half turn.
+        measured_skew = own
+            .filter(|own| own.found.rotate_cw % 180 == page.rotation % 180)
+            .filter(|_| config.max_skew_degrees == ORIENTATION_SKEW_LIMIT)
+            .map(|own| own.skew);
     }
     if config.deskew {
-        page.skew = sample.skew(config.max_skew_degrees);
+        page.skew = measured_skew.unwrap_or_else(|| sample.skew(config.max_skew_degrees));
         if page.skew.abs() >= config.min_skew_degrees {
             page.image = unskew(&page.image, page.skew);
         }
@@ -131,57 +140,83 @@ fn unskew(image: &GrayImage, degrees: f32) -> GrayImage {
     let radians = degrees.to_radians();
     let (tan, sin) = (radians.tan(), radians.sin());
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    let src = image.as_raw();
     // A fractional shift as a whole part and a weight (0..=256) of the next pixel.
     let split = |shift: f32| {
         let whole = shift.floor();
-        (whole as i64, ((shift - whole) * 256.0).round() as u32)
+        (whole as i64, ((shift - whole) * 256.0).round() as u16)
     };
-    let blend = |a: u8, b: u8, weight: u32| {
-        ((u32::from(a) * (256 - weight) + u32::from(b) * weight + 128) >> 8) as u8
-    };
-    // Vertical shear: output (x, y) takes input (x, y + (x - cx) * tan).
-    let columns: Vec<(i64, u32)> = (0..w_us).map(|x| split((x as f32 - cx) * tan)).collect();
-    let at = |x: usize, y: i64| -> u8 {
-        if y < 0 || y >= h as i64 {
-            255
+    let blank = vec![255u8; w_us];
+    // Vertical shear: output (x, y) takes input (x, y + (x - cx) * tan). Columns with the same
+    // whole shift form runs, over which two whole source rows are blended slice by slice.
+    let src = image.as_raw();
+    let source_row = |y: i64| -> &[u8] {
+        if (0..h as i64).contains(&y) {
+            &src[y as usize * w_us..(y as usize + 1) * w_us]
         } else {
-            src[y as usize * w_us + x]
+            &blank
         }
     };
-    let mut levelled = vec![255u8; w_us * h_us];
-    for (y, row) in levelled.chunks_exact_mut(w_us).enumerate() {
-        for (x, (pixel, &(shift, weight))) in row.iter_mut().zip(&columns).enumerate() {
-            let from = y as i64 + shift;
-            *pixel = blend(at(x, from), at(x, from + 1), weight);
+    let columns: Vec<(i64, u16)> = (0..w_us).map(|x| split((x as f32 - cx) * tan)).collect();
+    let mut runs: Vec<(usize, usize, i64)> = Vec::new();
+    for (x, &(shift, _)) in columns.iter().enumerate() {
+        match runs.last_mut() {
+            Some((_, end, run_shift)) if *run_shift == shift => *end = x + 1,
+            _ => runs.push((x, x + 1, shift)),
         }
     }
-    // Horizontal shear: output (x, y) takes levelled (x + (y - cy) * sin, y).
+    let weights: Vec<u16> = columns.iter().map(|&(_, weight)| weight).collect();
+    let mut levelled = vec![255u8; w_us * h_us];
+    for (y, row) in levelled.chunks_exact_mut(w_us).enumerate() {
+        for &(from, to, shift) in &runs {
+            let (upper, lower) = (source_row(y as i64 + shift), source_row(y as i64 + shift + 1));
+            blend_into(
+                &mut row[from..to],
+                &upper[from..to],
+                &lower[from..to],
+                &weights[from..to],
+            );
+        }
+    }
+    // Horizontal shear: output (x, y) takes levelled (x + (y - cy) * sin, y): one shift per
+    // row, so the row is one blend of the source row with itself one pixel on, padded white.
     let mut out = vec![255u8; w_us * h_us];
+    let mut padded = Vec::with_capacity(3 * w_us + 2);
     for (y, (row, source)) in out
         .chunks_exact_mut(w_us)
         .zip(levelled.chunks_exact(w_us))
         .enumerate()
     {
         let (shift, weight) = split((y as f32 - cy) * sin);
-        let px = |x: i64| -> u8 {
-            if x < 0 || x >= w as i64 {
-                255
-            } else {
-                source[x as usize]
-            }
-        };
-        for (x, pixel) in row.iter_mut().enumerate() {
-            let from = x as i64 + shift;
-            *pixel = blend(px(from), px(from + 1), weight);
+        // Output x reads padded[x + shift + w] and the pixel after it.
+        padded.clear();
+        padded.extend_from_slice(&blank);
+        padded.extend_from_slice(source);
+        padded.extend_from_slice(&blank);
+        padded.push(255);
+        let start = (shift + w as i64).clamp(0, 2 * w as i64) as usize;
+        let (a, b) = (&padded[start..start + w_us], &padded[start + 1..start + 1 + w_us]);
+        for ((pixel, &a), &b) in row.iter_mut().zip(a).zip(b) {
+            *pixel = blend(a, b, weight);
         }
     }
     GrayImage::from_raw(w, h, out).expect("same size")
 }
 
+/// `a` weighted `256 - weight`, `b` weighted `weight` (0..=256), rounded. In 16 bits (at most
+/// 255 * 256 + 128), so that the loops over rows run many pixels at once.
+fn blend(a: u8, b: u8, weight: u16) -> u8 {
+    ((u16::from(a) * (256 - weight) + u16::from(b) * weight + 128) >> 8) as u8
+}
+
+fn blend_into(out: &mut [u8], upper: &[u8], lower: &[u8], weights: &[u16]) {
+    for (((pixel, &a), &b), &weight) in out.iter_mut().zip(upper).zip(lower).zip(weights) {
+        *pixel = blend(a, b, weight);
+    }
+}
+
 /// The own orientation test alone, on a whole page (for measuring it against the engine's).
 pub fn own_orientation(image: &GrayImage) -> Option<Orientation> {
-    Sample::of(image).orientation()
+    Sample::of(image).orientation().map(|own| own.found)
 }
 
 fn rescale(page: &mut Prepared, target_dpi: u32) {
@@ -368,6 +403,14 @@ fn is_blank(image: &GrayImage, max_ink_permille: f32) -> bool {
     total > 0 && (solid as f32 * 1000.0 / total as f32) < max_ink_permille
 }
 
+/// What the own orientation test found: which way the text runs, and the skew of its lines
+/// once turned that way (or a half turn from it).
+#[derive(Debug, Clone, Copy)]
+struct OwnOrientation {
+    found: Orientation,
+    skew: f32,
+}
+
 /// A small binarized copy of a page (about 1000 pixels wide) for measuring skew and line height.
 struct Sample {
     /// Coordinates of the dark pixels.
@@ -387,14 +430,17 @@ struct BoxCounts {
 }
 
 impl BoxCounts {
-    fn new(width: u32, height: u32, marked: impl Fn(u32, u32) -> bool) -> BoxCounts {
+    /// `marked`: one flag per pixel, row by row.
+    fn new(width: u32, height: u32, marked: &[bool]) -> BoxCounts {
         let stride = width as usize + 1;
         let mut sums = vec![0u32; stride * (height as usize + 1)];
-        for y in 0..height as usize {
+        for (y, flags) in marked.chunks_exact(width as usize).enumerate() {
+            let (above, below) = sums.split_at_mut((y + 1) * stride);
+            let above = &above[y * stride + 1..];
             let mut row = 0;
-            for x in 0..width as usize {
-                row += u32::from(marked(x as u32, y as u32));
-                sums[(y + 1) * stride + x + 1] = sums[y * stride + x + 1] + row;
+            for ((sum, &up), &flag) in below[1..stride].iter_mut().zip(above).zip(flags) {
+                row += u32::from(flag);
+                *sum = up + row;
             }
         }
         BoxCounts { sums, width, height }
@@ -424,20 +470,22 @@ impl Sample {
         // Box-averaged down to about 1000 pixels across (a 300 dpi page: 2x2 boxes).
         let step = (w.max(h) / 1300).max(1);
         let (sw, sh) = (w / step, h / step);
+        let (w_us, step_us) = (w as usize, step as usize);
         let raw = image.as_raw();
         let mut small = GrayImage::new(sw, sh);
-        let area = step * step;
-        for (sy, row) in small.rows_mut().enumerate() {
-            for (sx, pixel) in row.enumerate() {
-                let mut sum = 0u32;
-                for y in sy as u32 * step..(sy as u32 + 1) * step {
-                    let start = (y * w + sx as u32 * step) as usize;
-                    sum += raw[start..start + step as usize]
-                        .iter()
-                        .map(|&p| p as u32)
-                        .sum::<u32>();
+        let per_area = 1.0 / f64::from(step * step);
+        // Each band of `step` rows summed column by column, then each run of `step` columns.
+        let mut columns = vec![0u32; w_us];
+        for (sy, row) in small.chunks_exact_mut(sw as usize).enumerate() {
+            columns.fill(0);
+            for y in sy * step_us..(sy + 1) * step_us {
+                for (sum, &pixel) in columns.iter_mut().zip(&raw[y * w_us..(y + 1) * w_us]) {
+                    *sum += u32::from(pixel);
                 }
-                pixel[0] = (sum / area) as u8;
+            }
+            // The mean, rounded down as integer division would (which is far slower).
+            for (pixel, group) in row.iter_mut().zip(columns.chunks_exact(step_us)) {
+                *pixel = ((f64::from(group.iter().sum::<u32>()) + 0.5) * per_area) as u8;
             }
         }
         let threshold = imageproc::contrast::otsu_level(&small);
@@ -451,19 +499,24 @@ impl Sample {
         // Text is strokes. A solid dark area (a scanner's black backing showing round a crooked
         // sheet, a punch hole, a photo) and its edges, long straight lines sharper than any
         // row of text, are left out.
-        let dark_counts = BoxCounts::new(sw, sh, |x, y| dark[at(x, y)]);
-        let solid: Vec<bool> = (0..sh)
-            .flat_map(|y| (0..sw).map(move |x| (x, y)))
-            .map(|(x, y)| {
-                dark[at(x, y)] && {
-                    let (marked, area) = dark_counts.around(x, y, SOLID_REACH);
-                    marked * 10 >= area * 9
-                }
-            })
-            .collect();
-        let near_solid = solid
-            .contains(&true)
-            .then(|| BoxCounts::new(sw, sh, |x, y| solid[at(x, y)]));
+        let dark_counts = BoxCounts::new(sw, sh, &dark);
+        let mut solid = vec![false; dark.len()];
+        for (y, (solid, dark)) in solid
+            .chunks_exact_mut(sw as usize)
+            .zip(dark.chunks_exact(sw as usize))
+            .enumerate()
+        {
+            for (x, (solid, _)) in solid
+                .iter_mut()
+                .zip(dark)
+                .enumerate()
+                .filter(|(_, (_, dark))| **dark)
+            {
+                let (marked, area) = dark_counts.around(x as u32, y as u32, SOLID_REACH);
+                *solid = marked * 10 >= area * 9;
+            }
+        }
+        let near_solid = solid.contains(&true).then(|| BoxCounts::new(sw, sh, &solid));
         let (mx, my) = (sw / 30, sh / 30);
         let mut ink = Vec::new();
         for y in my..sh.saturating_sub(my) {
@@ -511,11 +564,11 @@ impl Sample {
         }
     }
 
-    /// Which way the text runs, from the ink alone. Lines of text make sharp rows, not sharp
+    /// Which way the text runs, from the ink alone, and the skew of its lines. Lines of text make sharp rows, not sharp
     /// columns: that tells upright-or-upside-down from sideways. Latin text has far more ink
     /// above its x-height band (capitals, b d f h k l t) than below it (g j p q y): that tells
     /// upright from upside down. The confidence is on the scale of Tesseract's OSD margin.
-    fn orientation(&self) -> Option<Orientation> {
+    fn orientation(&self) -> Option<OwnOrientation> {
         if self.ink.len() < 2000 {
             return None;
         }
@@ -533,7 +586,8 @@ impl Sample {
         } else {
             (&sideways, columns.1 / rows.1.max(1.0), 90, columns)
         };
-        let asymmetry = candidate.ascender_asymmetry(candidate.refined_skew(coarse, &mut bins))?;
+        let skew = candidate.refined_skew(coarse, &mut bins);
+        let asymmetry = candidate.ascender_asymmetry(skew)?;
         let rotate_cw = if asymmetry >= 0.0 {
             base
         } else {
@@ -541,9 +595,12 @@ impl Sample {
         };
         // Both tests must be clear; the weaker one decides how sure the answer is.
         let confidence = ((lines_ratio as f32 - 1.0) * 4.0).min(asymmetry.abs() * 20.0);
-        Some(Orientation {
-            rotate_cw,
-            confidence,
+        Some(OwnOrientation {
+            found: Orientation {
+                rotate_cw,
+                confidence,
+            },
+            skew,
         })
     }
 
@@ -760,11 +817,14 @@ mod tests {
         // Real type: a sample scan's page, skewed the way a sheet fed crooked is.
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/samples/scan-lab.png");
         let upright = image::open(path).unwrap().into_luma8();
-        assert_eq!(Sample::of(&upright).orientation().map(|o| o.rotate_cw), Some(0));
+        assert_eq!(
+            Sample::of(&upright).orientation().map(|o| o.found.rotate_cw),
+            Some(0)
+        );
         for degrees in [-8.0f32, -5.0, 5.0, 8.0] {
             let skewed = askew(&upright, degrees, 255);
             let found = Sample::of(&skewed).orientation();
-            assert_eq!(found.map(|o| o.rotate_cw), Some(0), "{degrees}: {found:?}");
+            assert_eq!(found.map(|o| o.found.rotate_cw), Some(0), "{degrees}: {found:?}");
             // On a scanner's black backing, which shows as wedges round the crooked sheet,
             // with three punch holes down its side.
             let mut on_black = askew(&upright, degrees, 0);
@@ -780,7 +840,7 @@ mod tests {
             let sample = Sample::of(&on_black);
             let found = sample.orientation();
             assert_eq!(
-                found.map(|o| o.rotate_cw),
+                found.map(|o| o.found.rotate_cw),
                 Some(0),
                 "{degrees} on black: {found:?}"
             );
