@@ -1091,9 +1091,13 @@ pub fn weigh_by_ocr(ids: &mut PageIds, words: &[Word], today: NaiveDate) {
     };
     for found in &mut ids.mrns {
         let value = found.value.as_str();
+        // The word, or a part of it: a value shares its word with a label or another value
+        // (`MRN#448213`, `448213/7788123`).
         let ocr = surest(&|text| {
-            let word = mrn::normalize(text);
-            word.len() == value.len() && same_under_confusion(&word, value)
+            text.split(['/', '#', ':', ';', '(', ')', ',']).any(|part| {
+                let part = mrn::normalize(part);
+                part.len() == value.len() && same_under_confusion(&part, value)
+            })
         });
         if ocr.is_some_and(|c| c < FAINT_OCR_CONFIDENCE) {
             found.confidence *= FAINT;
@@ -1102,8 +1106,12 @@ pub fn weigh_by_ocr(ids: &mut PageIds, words: &[Word], today: NaiveDate) {
     for found in &mut ids.dobs {
         let value = *found.value.expose();
         let ocr = surest(&|text| {
-            let reading = read_date(text, today).or_else(|| dates::read_date_undoing_confusions(text, today));
-            reading == Some(DateReading::Valid(value))
+            let after_label = text.rsplit_once([':', ';']).map(|(_, date)| date);
+            [Some(text), after_label].into_iter().flatten().any(|text| {
+                let reading =
+                    read_date(text, today).or_else(|| dates::read_date_undoing_confusions(text, today));
+                reading == Some(DateReading::Valid(value))
+            })
         });
         if ocr.is_some_and(|c| c < FAINT_OCR_CONFIDENCE) {
             found.confidence *= FAINT;
@@ -1480,6 +1488,20 @@ mod tests {
         let mut text_layer = page(&rules(), 1, first, today());
         weigh_by_ocr(&mut text_layer, &[], today());
         assert!(document(&[&text_layer]).mrn.is_some());
+        // A value that shares its word with a label or another value is weighed by that word.
+        for (text, word) in [
+            ("Patient: Doe, Jane  MRN/FIN: 446213/7788123", "446213/7788123"),
+            ("Patient: Doe, Jane  MRN#446213", "MRN#446213"),
+        ] {
+            let shared = document(&[&weighed(1, text, &[(word, 46.0)])]);
+            assert!(shared.mrn.unwrap().confidence < ACCEPT, "{text}");
+        }
+        let glued = document(&[&weighed(
+            1,
+            "Patient: Doe, Jane  DOB:03/14/1958",
+            &[("DOB:03/14/1958", 30.0)],
+        )]);
+        assert!(glued.dob.unwrap().confidence < ACCEPT);
     }
 
     fn glimpses(ids: &PatientIds) -> (Vec<&str>, Vec<&str>) {
