@@ -253,7 +253,9 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
         let (start, end, kind) = found[i];
         let before = line[found[i - 1].1..start].trim_start();
         let after = &line[end..];
-        if (kind == Kind::Other || kind == found[i - 1].2)
+        let hint_kind =
+            matches!(kind, Kind::Other | Kind::LastName | Kind::FirstName) || kind == found[i - 1].2;
+        if hint_kind
             && before.starts_with('(')
             && !before.contains(')')
             && after.find(')').is_some_and(|close| !after[..close].contains(':'))
@@ -1364,11 +1366,34 @@ mod tests {
             ("Patient: Doe, Jane   Acct #: 9900112", "another label's mark"),
             ("Patient: Doe, Jane   Room 12 #448213", "not after the name"),
             ("The distal #3 toes. Order #123456 placed.", "no name before it"),
+            (
+                "Patient: Doe, Jane Accession #26012345",
+                "another number's word before it",
+            ),
+            (
+                "Patient: Doe, Jane Policy #448213",
+                "another number's word before it",
+            ),
+            ("Patient: Doe, Jane Member ID: W123456789", "a member number"),
             ("Zelda Rath, MD #448213", "a clinician"),
             ("Tel (402) 555-0146   Fax (402) 555-0125", "a telephone number"),
         ] {
             assert!(read(text).mrn.is_none(), "{why}: {text}");
         }
+    }
+
+    #[test]
+    fn more_wordings_of_record_numbers_and_name_fields() {
+        reads_jane_doe("Name of Patient: Jane Doe\nHospital Number: 448213\nDate of Birth: 03/14/1958");
+        reads_jane_doe("PATIENT INFORMATION\nLast: Doe   First: Jane   MI: A\nDOB: 03/14/1958   MRN: 448213");
+        reads_jane_doe("Name: DOE JANE M   MRN: 448213   DOB: 03/14/1958");
+        reads_jane_doe("Patient Name (Last, First): Doe, Jane\nMR ID: 448213\nDOB: 03/14/1958");
+        let ids = read("Patient: Doe, Jane\nLast menstrual period: 10/01/2026\nFirst visit 2019");
+        assert_eq!(
+            ids.name.unwrap().value.first,
+            "Jane",
+            "last and first name labels need a colon"
+        );
     }
 
     #[test]

@@ -132,6 +132,17 @@ impl PersonName {
                 if words.len() < 2 || words.len() > 4 || words.iter().any(|w| is_credential(w)) {
                     return None;
                 }
+                // `DOE JANE M`: a middle initial last says the family name came first (in
+                // capitals, as records systems print it; not `I`, which is often a speck or bar).
+                if let [last, first, initial] = words.as_slice()
+                    && is_initial(initial)
+                    && initial != "I"
+                    && [last, first]
+                        .iter()
+                        .all(|w| w.chars().count() > 1 && !w.chars().any(char::is_lowercase))
+                {
+                    return PersonName::checked(last, first);
+                }
                 let (first, last) = (words.first()?, words.last()?);
                 if is_initial(first) || is_initial(last) {
                     return None;
@@ -150,12 +161,17 @@ impl PersonName {
                 (words[surname_from..].join(" "), given_names(&given)?)
             }
         };
-        if !plausible(&last) || !plausible(&first) {
+        PersonName::checked(&last, &first)
+    }
+
+    /// The name in title case, when both parts have two letters or more.
+    fn checked(last: &str, first: &str) -> Option<PersonName> {
+        if !plausible(last) || !plausible(first) {
             return None;
         }
         Some(PersonName {
-            last: title_case(&last),
-            first: title_case(&first),
+            last: title_case(last),
+            first: title_case(first),
         })
     }
 
@@ -373,6 +389,14 @@ mod tests {
             pair("Doe", "Jane"),
             "given names beyond two"
         );
+        assert_eq!(
+            name("DOE JANE M"),
+            pair("Doe", "Jane"),
+            "an initial last: family name first"
+        );
+        assert_eq!(name("JANE M DOE"), pair("Doe", "Jane"));
+        assert_eq!(name("Jane Doe M"), None, "not in capitals");
+        assert_eq!(name("JANE DOE I"), None, "a bar read as I");
         let full = PersonName::parse("MONTENEGRO, MARÍA LUISA").unwrap();
         let short = PersonName::parse("Maria L. Montenegro").unwrap();
         assert!(full.fuller_than(&short) && !short.fuller_than(&full));
