@@ -253,6 +253,10 @@ const BLOCK: u32 = 48;
 /// A pixel darker than this share of its paper's brightness may be ink.
 const INK_CANDIDATE: f32 = 0.9;
 
+/// A block whose brightest pixels reach this share of its neighbourhood's is paper, shaded
+/// perhaps; a darker one is ink.
+const SHADE_FLOOR: f32 = 0.6;
+
 /// Paper brightness varying more than this across the page (5th to 95th percentile of blocks)
 /// is uneven lighting.
 const UNEVEN: f32 = 45.0;
@@ -281,8 +285,10 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
             background[(by * bw + bx) as usize] = *sample.select_nth_unstable(k).1 as f32;
         }
     }
-    // Blocks that are all ink (a black bar, a photo) would turn white: take each block's
-    // background as the brightest of its neighbourhood.
+    // Blocks that are all ink (a black bar, a photo) would turn white: such a block, far darker
+    // than the brightest of its neighbourhood, takes that as its background. A shaded box
+    // behind a header block (a light gray fill) keeps its own, so that it is flattened to white
+    // under black text instead of being taken for faint ink and darkened to black.
     let spread = |grid: &[f32]| {
         let mut out = grid.to_vec();
         for by in 0..bh as i64 {
@@ -296,7 +302,10 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
                         }
                     }
                 }
-                out[(by * bw as i64 + bx) as usize] = best;
+                let own = &mut out[(by * bw as i64 + bx) as usize];
+                if *own < SHADE_FLOOR * best {
+                    *own = best;
+                }
             }
         }
         out
@@ -941,6 +950,29 @@ mod tests {
             first_word < 100 && late_word < 100,
             "ink darkened: {first_word} {late_word}"
         );
+    }
+
+    #[test]
+    fn a_shaded_box_behind_black_text_is_flattened_not_taken_for_faint_ink() {
+        // A real page's patient line printed on a light gray bar, as records systems print it.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/samples/scan-lab.png");
+        let mut shaded = image::open(path).unwrap().into_luma8();
+        let (rows, columns) = (290..560, 200..2350);
+        for (x, y, p) in shaded.enumerate_pixels_mut() {
+            if rows.contains(&y) && columns.contains(&x) {
+                p[0] = p[0].min(200);
+            }
+        }
+        assert!(normalize_contrast(&mut shaded));
+        // The bar's right part holds no text; its darkest pixels are the text's.
+        let fill = (2000..2300).map(|x| shaded.get_pixel(x, 420)[0]).min().unwrap();
+        let text = rows
+            .flat_map(|y| columns.clone().map(move |x| (x, y)))
+            .map(|(x, y)| shaded.get_pixel(x, y)[0])
+            .min()
+            .unwrap();
+        assert!(fill > 225, "the fill is flattened to paper: {fill}");
+        assert!(text < 60, "the text on it stays black: {text}");
     }
 
     #[test]
