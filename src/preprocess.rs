@@ -253,8 +253,11 @@ const BLOCK: u32 = 48;
 /// A pixel darker than this share of its paper's brightness may be ink.
 const INK_CANDIDATE: f32 = 0.9;
 
-/// A block whose brightest pixels reach this share of its neighbourhood's is paper, shaded
-/// perhaps; a darker one is ink.
+/// A block whose very brightest pixels stay below this share of its neighbourhood's background
+/// shows no paper: it is shaded, or ink ...
+const SHADED: f32 = 0.92;
+
+/// ... ink if its background is darker than this share of the neighbourhood's.
 const SHADE_FLOOR: f32 = 0.6;
 
 /// Paper brightness varying more than this across the page (5th to 95th percentile of blocks)
@@ -272,6 +275,8 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
     // so a white speck does not count).
     let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
     let mut background = vec![0f32; (bw * bh) as usize];
+    // And each block's brightest pixels of all (nearly: a speck may be brighter still).
+    let mut brightest = vec![0f32; (bw * bh) as usize];
     let mut sample = Vec::with_capacity((BLOCK * BLOCK / 9) as usize);
     for by in 0..bh {
         for bx in 0..bw {
@@ -282,13 +287,21 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
                 }
             }
             let k = sample.len() * 9 / 10;
-            background[(by * bw + bx) as usize] = *sample.select_nth_unstable(k).1 as f32;
+            let (_, level, above) = sample.select_nth_unstable(k);
+            background[(by * bw + bx) as usize] = f32::from(*level);
+            let top = (above.len() * 9 / 10).min(above.len().saturating_sub(1));
+            brightest[(by * bw + bx) as usize] = if above.is_empty() {
+                f32::from(*level)
+            } else {
+                f32::from(*above.select_nth_unstable(top).1)
+            };
         }
     }
-    // Blocks that are all ink (a black bar, a photo) would turn white: such a block, far darker
-    // than the brightest of its neighbourhood, takes that as its background. A shaded box
-    // behind a header block (a light gray fill) keeps its own, so that it is flattened to white
-    // under black text instead of being taken for faint ink and darkened to black.
+    // Blocks that are all ink (a black bar, a photo) would turn white: take each block's
+    // background as the brightest of its neighbourhood. Except in a shaded box behind a header
+    // block (a light gray fill, no paper showing in the block at all): there the block keeps
+    // its own, so that the fill is flattened to white under the black text instead of being
+    // taken for faint ink and darkened to black.
     let spread = |grid: &[f32]| {
         let mut out = grid.to_vec();
         for by in 0..bh as i64 {
@@ -302,9 +315,10 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
                         }
                     }
                 }
-                let own = &mut out[(by * bw as i64 + bx) as usize];
-                if *own < SHADE_FLOOR * best {
-                    *own = best;
+                let at = (by * bw as i64 + bx) as usize;
+                let shaded = brightest[at] < SHADED * best && grid[at] >= SHADE_FLOOR * best;
+                if !shaded {
+                    out[at] = best;
                 }
             }
         }
@@ -957,7 +971,7 @@ mod tests {
         // A real page's patient line printed on a light gray bar, as records systems print it.
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/samples/scan-lab.png");
         let mut shaded = image::open(path).unwrap().into_luma8();
-        let (rows, columns) = (290..560, 200..2350);
+        let (rows, columns) = (290..800, 200..2350);
         for (x, y, p) in shaded.enumerate_pixels_mut() {
             if rows.contains(&y) && columns.contains(&x) {
                 p[0] = p[0].min(200);
