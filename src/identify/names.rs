@@ -24,6 +24,48 @@ const PARTICLES: &[&str] = &[
 ];
 /// Words printed after a name that are not a given name.
 const NOT_GIVEN: &[&str] = &["male", "female"];
+/// Words that name no one, found after a name label in running text or in place of a name
+/// (`RE: Follow Up`, `Patient: Doing well`, `Patient Name: Unknown Female`): none of them a
+/// surname or a given name.
+const NOT_NAMES: &[&str] = &[
+    "above",
+    "applicable",
+    "below",
+    "doing",
+    "follow",
+    "from",
+    "lab",
+    "labs",
+    "none",
+    "not",
+    "pending",
+    "refused",
+    "result",
+    "results",
+    "same",
+    "see",
+    "seen",
+    "today",
+    "unidentified",
+    "unknown",
+    "up",
+    "well",
+    "your",
+    "the",
+    "and",
+    "with",
+    "was",
+    "has",
+    "had",
+    "his",
+    "her",
+    "their",
+    "this",
+    "that",
+    "of",
+    "is",
+    "for",
+];
 /// Words of institutions' names and titles (`RIVERSIDE HEALTH, INC`, `PROGRESS NOTE`): text
 /// holding one is not taken for a name where no label says it is one. (The index's own rows
 /// are not held to this: a registry's `Center, John` is a person.)
@@ -107,6 +149,12 @@ impl PersonName {
             return None;
         }
         let raw = comma_from_period(raw);
+        let common = raw
+            .split(|c: char| !c.is_alphabetic())
+            .any(|w| NOT_NAMES.contains(&w.to_lowercase().as_str()));
+        if common {
+            return None;
+        }
         let (last, first) = match raw.split_once(',') {
             Some((last, rest)) => {
                 let last_words = clean_words(last)?;
@@ -396,6 +444,16 @@ mod tests {
         );
         assert_eq!(name("JANE M DOE"), pair("Doe", "Jane"));
         assert_eq!(name("Jane Doe M"), None, "not in capitals");
+        for words in [
+            "Follow Up",
+            "Lab Results",
+            "doing well today",
+            "Unknown Female",
+            "Not Applicable",
+            "See above",
+        ] {
+            assert_eq!(name(words), None, "{words}");
+        }
         assert_eq!(name("JANE DOE I"), None, "a bar read as I");
         let full = PersonName::parse("MONTENEGRO, MARÍA LUISA").unwrap();
         let short = PersonName::parse("Maria L. Montenegro").unwrap();
