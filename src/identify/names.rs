@@ -26,7 +26,7 @@ const PARTICLES: &[&str] = &[
 const NOT_GIVEN: &[&str] = &["male", "female"];
 /// Words that name no one, found after a name label in running text or in place of a name
 /// (`RE: Follow Up`, `Patient: Doing well`, `Patient Name: Unknown Female`): none of them a
-/// surname or a given name.
+/// surname or a given name (`See` and `Her` are surnames, so not these).
 const NOT_NAMES: &[&str] = &[
     "above",
     "applicable",
@@ -43,7 +43,6 @@ const NOT_NAMES: &[&str] = &[
     "result",
     "results",
     "same",
-    "see",
     "seen",
     "today",
     "unidentified",
@@ -58,7 +57,6 @@ const NOT_NAMES: &[&str] = &[
     "has",
     "had",
     "his",
-    "her",
     "their",
     "this",
     "that",
@@ -455,6 +453,11 @@ mod tests {
             assert_eq!(name(words), None, "{words}");
         }
         assert_eq!(name("JANE DOE I"), None, "a bar read as I");
+        assert_eq!(
+            name("HER, XEE"),
+            pair("Her", "Xee"),
+            "a Hmong surname, not the word"
+        );
         let full = PersonName::parse("MONTENEGRO, MARÍA LUISA").unwrap();
         let short = PersonName::parse("Maria L. Montenegro").unwrap();
         assert!(full.fuller_than(&short) && !short.fuller_than(&full));
