@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::write::timestamp;
 use crate::identify::{
-    DateReading, IndexPatient, MemoryIndex, Mrn, PatientIndex, PersonName, normalize_mrn, patients_named,
+    DateReading, IndexPatient, MemoryIndex, Mrn, NameQuery, PatientIndex, PersonName, normalize_mrn,
     read_date,
 };
 
@@ -226,15 +226,30 @@ impl PatientIndex for IndexLookup<'_> {
         self.query("dob", &dob.to_string())
     }
 
-    /// Reads the whole index: a name is compared up to OCR slips and accents, which no SQL
-    /// index serves. Asked only for documents with neither MRN nor birth date readable.
+    /// Looks through the whole index: a name is compared up to OCR slips and accents, which no
+    /// SQL index serves. Each row's family name is compared where it lies, and only a row
+    /// whose family name may be the one sought (or that has aliases) is read in full. Asked
+    /// only for documents with neither MRN nor birth date readable.
     fn by_name(&self, name: &PersonName) -> Vec<IndexPatient> {
+        let query = NameQuery::new(name);
         let result = (|| -> rusqlite::Result<Vec<IndexPatient>> {
             let mut stmt = self
                 .conn
                 .prepare_cached(&format!("SELECT {PATIENT_COLUMNS} FROM patients"))?;
-            let rows = stmt.query_map([], patient_from)?;
-            Ok(patients_named(name, rows.filter_map(Result::ok).flatten()))
+            let mut rows = stmt.query([])?;
+            let mut named = Vec::new();
+            while let Some(row) = rows.next()? {
+                let (last, aliases) = (row.get_ref(1)?.as_str()?, row.get_ref(4)?.as_str()?);
+                if aliases == "[]" && !query.may_be_last(last) {
+                    continue;
+                }
+                if let Some(patient) = patient_from(row)?
+                    && query.matches(&patient)
+                {
+                    named.push(patient);
+                }
+            }
+            Ok(named)
         })();
         result.unwrap_or_default()
     }

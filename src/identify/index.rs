@@ -237,18 +237,56 @@ fn by_name_and_dob(index: &dyn PatientIndex, name: &PersonName, dob: NaiveDate) 
 /// The read name is the patient's (or an alias), allowing one OCR slip in each part; given
 /// names agree when all of them do or the first of them does (`Jane Marie` is `Jane`).
 fn same_person_name(read: &PersonName, patient: &IndexPatient) -> bool {
-    let close = |a: &str, b: &str| {
-        let (a, b) = (super::fold_name(a), super::fold_name(b));
-        a == b || (a.len() >= 4 && edit_distance(&a, &b) <= 1)
-    };
-    let first_given = |given: &str| given.split_whitespace().next().unwrap_or_default().to_string();
-    std::iter::once(&patient.name)
-        .chain(&patient.aliases)
-        .any(|known| {
-            close(&read.last, &known.last)
-                && (close(&read.first, &known.first)
-                    || close(&first_given(&read.first), &first_given(&known.first)))
-        })
+    NameQuery::new(read).matches(patient)
+}
+
+/// A read name folded once, for comparing with many patients' names
+/// ([`PatientIndex::by_name`]).
+pub struct NameQuery {
+    last: String,
+    first: String,
+    first_given: String,
+}
+
+impl NameQuery {
+    pub fn new(read: &PersonName) -> NameQuery {
+        NameQuery {
+            last: super::fold_name(&read.last),
+            first: super::fold_name(&read.first),
+            first_given: super::fold_name(first_given(&read.first)),
+        }
+    }
+
+    /// Whether the patient (or an alias of theirs) is the read name.
+    pub fn matches(&self, patient: &IndexPatient) -> bool {
+        std::iter::once(&patient.name)
+            .chain(&patient.aliases)
+            .any(|known| {
+                self.may_be_last(&known.last)
+                    && (close(&self.first, &known.first)
+                        || close(&self.first_given, first_given(&known.first)))
+            })
+    }
+
+    /// Whether `last` is the read family name up to one OCR slip: the one test that rules out
+    /// nearly every patient of an index, cheaply (before the patient is read in full).
+    pub fn may_be_last(&self, last: &str) -> bool {
+        close(&self.last, last)
+    }
+}
+
+/// `folded` (already folded) and `other` are one name up to one OCR slip (in names of four
+/// letters or more).
+fn close(folded: &str, other: &str) -> bool {
+    let other = super::fold_name(other);
+    *folded == other
+        || (folded.len() >= 4
+            && folded.len().abs_diff(other.len()) <= 1
+            && edit_distance(folded, &other) <= 1)
+}
+
+fn first_given(given: &str) -> &str {
+    given.split_whitespace().next().unwrap_or_default()
 }
 
 /// A patient index held in memory (tests, and small sites' imports before they are stored).
@@ -284,23 +322,13 @@ impl PatientIndex for MemoryIndex {
     }
 
     fn by_name(&self, name: &PersonName) -> Vec<IndexPatient> {
+        let query = NameQuery::new(name);
         self.by_mrn
             .values()
-            .filter(|p| same_person_name(name, p))
+            .filter(|p| query.matches(p))
             .cloned()
             .collect()
     }
-}
-
-/// The patients of `patients` that are `name`, for [`PatientIndex::by_name`].
-pub fn patients_named(
-    name: &PersonName,
-    patients: impl IntoIterator<Item = IndexPatient>,
-) -> Vec<IndexPatient> {
-    patients
-        .into_iter()
-        .filter(|p| same_person_name(name, p))
-        .collect()
 }
 
 #[cfg(test)]

@@ -16,9 +16,7 @@ use chrono::NaiveDate;
 use regex::Regex;
 
 pub use dates::{DateReading, read_date};
-pub use index::{
-    IndexMatch, IndexPatient, MatchBasis, MemoryIndex, PatientIndex, match_patient, patients_named,
-};
+pub use index::{IndexMatch, IndexPatient, MatchBasis, MemoryIndex, NameQuery, PatientIndex, match_patient};
 pub use mrn::{CheckDigit, Mrn, MrnReading, MrnRules, normalize as normalize_mrn, same_under_confusion};
 pub use names::{PersonName, edit_distance, fold as fold_name};
 
