@@ -203,9 +203,25 @@ pub fn open(bytes: std::sync::Arc<[u8]>, limits: &Limits) -> Result<Opened, Fail
     Ok(Opened { media_type, inner })
 }
 
-/// Luma from 8-bit RGB with integer weights (ITU-R BT.601).
+/// Gray from 8-bit RGB for reading print: luma (ITU-R BT.601, integer weights) lightened by the
+/// colour's saturation, so that black and gray print keep their darkness while coloured marks
+/// over it (a red or blue RECEIVED stamp, a highlighter, coloured paper) fade to paper instead
+/// of hiding the text under them as dark gray.
 fn luma(r: u8, g: u8, b: u8) -> u8 {
-    ((77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b)) >> 8) as u8
+    let luma = (77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b)) >> 8;
+    let chroma = u32::from(r.max(g).max(b) - r.min(g).min(b));
+    (luma + chroma).min(255) as u8
+}
+
+/// A decoded image in gray as [`luma`] makes it (gray images as they are).
+fn gray_of(image: image::DynamicImage) -> image::GrayImage {
+    if !image.color().has_color() {
+        return image.into_luma8();
+    }
+    let rgb = image.into_rgb8();
+    let (width, height) = rgb.dimensions();
+    let gray = rgb.pixels().map(|p| luma(p[0], p[1], p[2])).collect();
+    image::GrayImage::from_raw(width, height, gray).expect("one gray pixel per colour pixel")
 }
 
 /// Expands MSB-first packed 1-bit rows (`row_bytes` each) into 0/255 gray, `one` being the
@@ -225,6 +241,25 @@ fn unpack_bits(packed: &[u8], width: u32, height: u32, row_bytes: usize, one: u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_fades_and_black_and_gray_print_keep_their_darkness() {
+        assert_eq!(luma(0, 0, 0), 0);
+        assert_eq!(luma(128, 128, 128), 128);
+        assert_eq!(luma(255, 255, 255), 255);
+        assert!(luma(200, 30, 40) > 240, "a red stamp's ink");
+        assert!(luma(30, 60, 190) > 215, "a blue stamp's ink");
+        assert!(luma(251, 244, 218) > 250, "tinted paper");
+        assert!(luma(255, 255, 0) == 255, "a highlighter");
+        let mut page = image::RgbImage::from_pixel(4, 1, image::Rgb([250, 245, 220]));
+        page.put_pixel(1, 0, image::Rgb([10, 10, 10]));
+        page.put_pixel(2, 0, image::Rgb([200, 30, 40]));
+        let gray = gray_of(image::DynamicImage::ImageRgb8(page));
+        assert_eq!(gray.as_raw()[1], 10, "black print");
+        assert!(gray.as_raw()[2] > 240 && gray.as_raw()[0] == 255);
+        let plain = image::GrayImage::from_pixel(2, 1, image::Luma([77]));
+        assert_eq!(gray_of(image::DynamicImage::ImageLuma8(plain.clone())), plain);
+    }
 
     #[test]
     fn sniffs_by_content_not_name() {

@@ -58,7 +58,7 @@ impl Raster {
                 .map_err(|e| Failure::decode(ErrorKind::Corrupt, format!("jpeg: {e}")))?,
         };
         Ok(Bitmap {
-            image: image.into_luma8(),
+            image: super::gray_of(image),
             dpi: self.dpi,
         })
     }
@@ -68,7 +68,7 @@ impl Raster {
 pub fn decode_jpeg(bytes: &[u8]) -> Result<image::GrayImage, Failure> {
     JpegDecoder::new(Cursor::new(bytes))
         .and_then(image::DynamicImage::from_decoder)
-        .map(|image| image.into_luma8())
+        .map(super::gray_of)
         .map_err(|e| Failure::decode(ErrorKind::Corrupt, format!("jpeg: {e}")))
 }
 
