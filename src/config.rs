@@ -84,6 +84,9 @@ pub struct PreprocessConfig {
     pub max_dpi: u32,
     /// Flatten uneven backgrounds and darken faint ink (only on pages that need it).
     pub contrast: bool,
+    /// Read colour pages with colour faded to paper by its saturation (stamps, highlighter,
+    /// tinted paper), rather than as plain luma.
+    pub fade_colour: bool,
     /// Recognise blank pages (kept, marked, not OCRed).
     pub blank_pages: bool,
     /// A page whose inner area holds less solid ink than this (per mille) is blank.
@@ -107,6 +110,7 @@ impl Default for PreprocessConfig {
             min_dpi: 200,
             max_dpi: 400,
             contrast: true,
+            fade_colour: true,
             blank_pages: true,
             blank_ink_permille: 0.5,
             rescan_below_confidence: 60.0,

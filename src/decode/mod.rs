@@ -27,6 +27,8 @@ pub struct Limits {
     pub raster_dpi: u32,
     pub tool_timeout: Duration,
     pub text_layer_min_chars: usize,
+    /// Colour fades to paper by its saturation ([`luma`]), or plain luma.
+    pub fade_colour: bool,
 }
 
 impl Limits {
@@ -37,6 +39,7 @@ impl Limits {
             raster_dpi: config.pdf.raster_dpi,
             tool_timeout: Duration::from_secs(config.pdf.tool_timeout_secs),
             text_layer_min_chars: config.pdf.text_layer_min_chars,
+            fade_colour: config.preprocess.fade_colour,
         }
     }
 
@@ -178,6 +181,7 @@ pub fn completeness(bytes: &[u8]) -> Result<(), Failure> {
         raster_dpi: 300,
         tool_timeout: Duration::from_secs(1),
         text_layer_min_chars: 0,
+        fade_colour: true,
     };
     match sniff(bytes) {
         Err(failure) if failure.kind == ErrorKind::Empty => Err(failure),
@@ -207,20 +211,25 @@ pub fn open(bytes: std::sync::Arc<[u8]>, limits: &Limits) -> Result<Opened, Fail
 /// colour's saturation, so that black and gray print keep their darkness while coloured marks
 /// over it (a red or blue RECEIVED stamp, a highlighter, coloured paper) fade to paper instead
 /// of hiding the text under them as dark gray.
-fn luma(r: u8, g: u8, b: u8) -> u8 {
+/// Without `fade`, plain luma.
+fn luma(r: u8, g: u8, b: u8, fade: bool) -> u8 {
     let luma = (77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b)) >> 8;
-    let chroma = u32::from(r.max(g).max(b) - r.min(g).min(b));
+    let chroma = if fade {
+        u32::from(r.max(g).max(b) - r.min(g).min(b))
+    } else {
+        0
+    };
     (luma + chroma).min(255) as u8
 }
 
 /// A decoded image in gray as [`luma`] makes it (gray images as they are).
-fn gray_of(image: image::DynamicImage) -> image::GrayImage {
+fn gray_of(image: image::DynamicImage, fade: bool) -> image::GrayImage {
     if !image.color().has_color() {
         return image.into_luma8();
     }
     let rgb = image.into_rgb8();
     let (width, height) = rgb.dimensions();
-    let gray = rgb.pixels().map(|p| luma(p[0], p[1], p[2])).collect();
+    let gray = rgb.pixels().map(|p| luma(p[0], p[1], p[2], fade)).collect();
     image::GrayImage::from_raw(width, height, gray).expect("one gray pixel per colour pixel")
 }
 
@@ -244,21 +253,30 @@ mod tests {
 
     #[test]
     fn colour_fades_and_black_and_gray_print_keep_their_darkness() {
-        assert_eq!(luma(0, 0, 0), 0);
-        assert_eq!(luma(128, 128, 128), 128);
-        assert_eq!(luma(255, 255, 255), 255);
-        assert!(luma(200, 30, 40) > 240, "a red stamp's ink");
-        assert!(luma(30, 60, 190) > 215, "a blue stamp's ink");
-        assert!(luma(251, 244, 218) > 250, "tinted paper");
-        assert!(luma(255, 255, 0) == 255, "a highlighter");
+        assert_eq!(luma(0, 0, 0, true), 0);
+        assert_eq!(luma(128, 128, 128, true), 128);
+        assert_eq!(luma(255, 255, 255, true), 255);
+        assert!(luma(200, 30, 40, true) > 240, "a red stamp's ink");
+        assert!(luma(30, 60, 190, true) > 215, "a blue stamp's ink");
+        assert!(luma(251, 244, 218, true) > 250, "tinted paper");
+        assert!(luma(255, 255, 0, true) == 255, "a highlighter");
         let mut page = image::RgbImage::from_pixel(4, 1, image::Rgb([250, 245, 220]));
         page.put_pixel(1, 0, image::Rgb([10, 10, 10]));
         page.put_pixel(2, 0, image::Rgb([200, 30, 40]));
-        let gray = gray_of(image::DynamicImage::ImageRgb8(page));
+        let gray = gray_of(image::DynamicImage::ImageRgb8(page.clone()), true);
         assert_eq!(gray.as_raw()[1], 10, "black print");
         assert!(gray.as_raw()[2] > 240 && gray.as_raw()[0] == 255);
         let plain = image::GrayImage::from_pixel(2, 1, image::Luma([77]));
-        assert_eq!(gray_of(image::DynamicImage::ImageLuma8(plain.clone())), plain);
+        assert_eq!(
+            gray_of(image::DynamicImage::ImageLuma8(plain.clone()), true),
+            plain
+        );
+        let plain_luma = gray_of(image::DynamicImage::ImageRgb8(page), false);
+        assert_eq!(plain_luma.as_raw()[2], luma(200, 30, 40, false));
+        assert!(
+            plain_luma.as_raw()[2] < 100,
+            "switched off, a red stamp stays dark"
+        );
     }
 
     #[test]
@@ -305,6 +323,7 @@ mod tests {
             raster_dpi: 300,
             tool_timeout: Duration::from_secs(1),
             text_layer_min_chars: 40,
+            fade_colour: true,
         };
         let err = limits.check_pixels("image", 40000, 40000).unwrap_err();
         assert_eq!(err.kind, ErrorKind::TooLarge);

@@ -391,7 +391,9 @@ fn decode_image(
             // The JPEG decoder already turns CMYK (Adobe's inverted kind included) into gray,
             // so the dictionary's Decode array no longer applies to what it gives: a renderer's.
             b"DCTDecode" | b"DCT" if is_last && components == 4 => return Ok(None),
-            b"DCTDecode" | b"DCT" if is_last => raster::decode_jpeg(&data).map_err(as_pdf)?,
+            b"DCTDecode" | b"DCT" if is_last => {
+                raster::decode_jpeg(&data, limits.fade_colour).map_err(as_pdf)?
+            }
             b"CCITTFaxDecode" | b"CCF" if is_last => match ccitt(&data, doc, parm, width, height)? {
                 Some(gray) => gray,
                 None => return Ok(None),
@@ -410,7 +412,7 @@ fn decode_image(
         }
         return Ok(Some(if inverted { invert(gray) } else { gray }));
     }
-    let Some(gray) = samples_to_gray(&data, width, height, components, bpc) else {
+    let Some(gray) = samples_to_gray(&data, width, height, components, bpc, limits.fade_colour) else {
         return Ok(None);
     };
     Ok(Some(if inverted { invert(gray) } else { gray }))
@@ -563,6 +565,7 @@ fn samples_to_gray(
     height: u32,
     components: usize,
     bpc: i64,
+    fade_colour: bool,
 ) -> Option<image::GrayImage> {
     let (w, h) = (width as usize, height as usize);
     let gray = match (bpc, components) {
@@ -577,7 +580,7 @@ fn samples_to_gray(
         (8, 3) => data
             .get(..w * h * 3)?
             .chunks_exact(3)
-            .map(|p| luma(p[0], p[1], p[2]))
+            .map(|p| luma(p[0], p[1], p[2], fade_colour))
             .collect(),
         (8, 4) => data
             .get(..w * h * 4)?
@@ -585,7 +588,7 @@ fn samples_to_gray(
             .map(|p| {
                 let k = u16::from(p[3]);
                 let channel = |c: u8| (255 - (u16::from(c) + k).min(255)) as u8;
-                luma(channel(p[0]), channel(p[1]), channel(p[2]))
+                luma(channel(p[0]), channel(p[1]), channel(p[2]), fade_colour)
             })
             .collect(),
         _ => return None,

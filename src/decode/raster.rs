@@ -16,6 +16,7 @@ pub struct Raster {
     bytes: Arc<[u8]>,
     media_type: MediaType,
     dpi: Option<u32>,
+    fade_colour: bool,
 }
 
 impl Raster {
@@ -44,6 +45,7 @@ impl Raster {
             bytes,
             media_type,
             dpi,
+            fade_colour: limits.fade_colour,
         })
     }
 
@@ -58,17 +60,18 @@ impl Raster {
                 .map_err(|e| Failure::decode(ErrorKind::Corrupt, format!("jpeg: {e}")))?,
         };
         Ok(Bitmap {
-            image: super::gray_of(image),
+            image: super::gray_of(image, self.fade_colour),
             dpi: self.dpi,
         })
     }
 }
 
-/// Decodes a JPEG held in memory (also used for DCT images inside PDFs).
-pub fn decode_jpeg(bytes: &[u8]) -> Result<image::GrayImage, Failure> {
+/// Decodes a JPEG held in memory (also used for DCT images inside PDFs), colour faded by
+/// saturation when `fade_colour`.
+pub fn decode_jpeg(bytes: &[u8], fade_colour: bool) -> Result<image::GrayImage, Failure> {
     JpegDecoder::new(Cursor::new(bytes))
         .and_then(image::DynamicImage::from_decoder)
-        .map(super::gray_of)
+        .map(|image| super::gray_of(image, fade_colour))
         .map_err(|e| Failure::decode(ErrorKind::Corrupt, format!("jpeg: {e}")))
 }
 
@@ -166,6 +169,7 @@ mod tests {
             raster_dpi: 300,
             tool_timeout: std::time::Duration::from_secs(1),
             text_layer_min_chars: 40,
+            fade_colour: true,
         }
     }
 

@@ -18,6 +18,7 @@ pub struct Tiff {
     bytes: Arc<[u8]>,
     pages: Vec<PageInfo>,
     decoder_limits: tiff::decoder::Limits,
+    fade_colour: bool,
 }
 
 struct PageInfo {
@@ -65,6 +66,7 @@ impl Tiff {
             bytes,
             pages,
             decoder_limits,
+            fade_colour: limits.fade_colour,
         })
     }
 
@@ -93,7 +95,8 @@ impl Tiff {
             let color = decoder.colortype().map_err(|e| tiff_error(&e, &what))?;
             match decoder.read_image() {
                 Ok(data) => {
-                    let gray = to_gray(data, color, width, height).map_err(|e| e.context(&what))?;
+                    let gray = to_gray(data, color, width, height, self.fade_colour)
+                        .map_err(|e| e.context(&what))?;
                     image::GrayImage::from_raw(width, height, gray).ok_or_else(|| {
                         Failure::decode(
                             ErrorKind::Corrupt,
@@ -249,7 +252,13 @@ fn read_dpi(decoder: &mut Decoder<Cursor<&[u8]>>, tag: Tag) -> Option<u32> {
     (dpi.is_finite() && (20.0..=4800.0).contains(&dpi)).then(|| dpi.round() as u32)
 }
 
-fn to_gray(data: DecodingResult, color: ColorType, width: u32, height: u32) -> Result<Vec<u8>, Failure> {
+fn to_gray(
+    data: DecodingResult,
+    color: ColorType,
+    width: u32,
+    height: u32,
+    fade: bool,
+) -> Result<Vec<u8>, Failure> {
     let n_pixels = width as usize * height as usize;
     let gray = match (color, data) {
         (ColorType::Gray(1), DecodingResult::U8(packed)) => {
@@ -260,18 +269,18 @@ fn to_gray(data: DecodingResult, color: ColorType, width: u32, height: u32) -> R
         (ColorType::Gray(16), DecodingResult::U16(v)) => v.iter().map(|s| (s >> 8) as u8).collect(),
         (ColorType::GrayA(8), DecodingResult::U8(v)) => v.chunks_exact(2).map(|p| p[0]).collect(),
         (ColorType::RGB(8), DecodingResult::U8(v)) => {
-            v.chunks_exact(3).map(|p| luma(p[0], p[1], p[2])).collect()
+            v.chunks_exact(3).map(|p| luma(p[0], p[1], p[2], fade)).collect()
         }
         (ColorType::RGBA(8), DecodingResult::U8(v)) => {
-            v.chunks_exact(4).map(|p| luma(p[0], p[1], p[2])).collect()
+            v.chunks_exact(4).map(|p| luma(p[0], p[1], p[2], fade)).collect()
         }
         (ColorType::RGB(16), DecodingResult::U16(v)) => v
             .chunks_exact(3)
-            .map(|p| luma((p[0] >> 8) as u8, (p[1] >> 8) as u8, (p[2] >> 8) as u8))
+            .map(|p| luma((p[0] >> 8) as u8, (p[1] >> 8) as u8, (p[2] >> 8) as u8, fade))
             .collect(),
         (ColorType::RGBA(16), DecodingResult::U16(v)) => v
             .chunks_exact(4)
-            .map(|p| luma((p[0] >> 8) as u8, (p[1] >> 8) as u8, (p[2] >> 8) as u8))
+            .map(|p| luma((p[0] >> 8) as u8, (p[1] >> 8) as u8, (p[2] >> 8) as u8, fade))
             .collect(),
         (other, _) => {
             return Err(Failure::decode(
