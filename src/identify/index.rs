@@ -75,13 +75,15 @@ pub fn match_patient(index: &dyn PatientIndex, ids: &PatientIds) -> IndexMatch {
         reason: reason.to_string(),
     };
     let name = ids.name.as_ref().map(|n| &n.value);
+    // The read name folded once, for every patient it is compared with.
+    let query = name.map(NameQuery::new);
     let dob = ids.dob.as_ref().map(|d| *d.value.expose());
     if let Some(mrn) = ids.mrn.as_ref().map(|m| &m.value) {
         if let Some(patient) = index.by_mrn(mrn) {
             if dob.is_some_and(|d| d != patient.dob) {
                 return orphan("the MRN belongs to a patient with another date of birth");
             }
-            if name.is_some_and(|n| !same_person_name(n, &patient)) {
+            if query.as_ref().is_some_and(|q| !q.matches(&patient)) {
                 return orphan("the MRN belongs to a patient with another name");
             }
             return IndexMatch::Matched {
@@ -90,19 +92,19 @@ pub fn match_patient(index: &dyn PatientIndex, ids: &PatientIds) -> IndexMatch {
             };
         }
         // One OCR slip away from a patient whose name and date of birth agree.
-        if let (Some(name), Some(dob)) = (name, dob) {
-            let near: Vec<IndexPatient> = index
-                .by_dob(dob)
-                .into_iter()
-                .filter(|p| edit_distance(p.mrn.as_str(), mrn.as_str()) <= 1 && same_person_name(name, p))
+        if let (Some(query), Some(dob)) = (&query, dob) {
+            let named: Vec<IndexPatient> = by_name_and_dob(index, query, dob);
+            let near: Vec<&IndexPatient> = named
+                .iter()
+                .filter(|p| edit_distance(p.mrn.as_str(), mrn.as_str()) <= 1)
                 .collect();
             if let [patient] = near.as_slice() {
                 return IndexMatch::Matched {
-                    patient: patient.clone(),
+                    patient: (*patient).clone(),
                     basis: MatchBasis::MrnOcrWithNameAndDob,
                 };
             }
-            if by_name_and_dob(index, name, dob).len() == 1 {
+            if named.len() == 1 {
                 return orphan(
                     "the MRN is not in the index, but the name and date of birth are another MRN's",
                 );
@@ -110,8 +112,8 @@ pub fn match_patient(index: &dyn PatientIndex, ids: &PatientIds) -> IndexMatch {
         }
         return orphan("the MRN is not in the patient index");
     }
-    match (name, dob) {
-        (Some(name), Some(dob)) => match by_name_and_dob(index, name, dob).as_slice() {
+    match (name.zip(query.as_ref()), dob) {
+        (Some((_, query)), Some(dob)) => match by_name_and_dob(index, query, dob).as_slice() {
             [patient] => IndexMatch::Matched {
                 patient: patient.clone(),
                 basis: MatchBasis::NameAndDob,
@@ -119,7 +121,7 @@ pub fn match_patient(index: &dyn PatientIndex, ids: &PatientIds) -> IndexMatch {
             [] => orphan("no patient in the index has this name and date of birth"),
             _ => orphan("several patients in the index share this name and date of birth"),
         },
-        (Some(name), None) => match_glimpsed(index, name, &ids.glimpses),
+        (Some((name, _)), None) => match_glimpsed(index, name, &ids.glimpses),
         _ => orphan("too few identifiers to match (no MRN, and not both name and date of birth)"),
     }
 }
@@ -226,22 +228,17 @@ fn dob_glimpse_agrees(glimpse: &str, dob: NaiveDate) -> bool {
         })
 }
 
-fn by_name_and_dob(index: &dyn PatientIndex, name: &PersonName, dob: NaiveDate) -> Vec<IndexPatient> {
+fn by_name_and_dob(index: &dyn PatientIndex, query: &NameQuery, dob: NaiveDate) -> Vec<IndexPatient> {
     index
         .by_dob(dob)
         .into_iter()
-        .filter(|p| same_person_name(name, p))
+        .filter(|p| query.matches(p))
         .collect()
 }
 
-/// The read name is the patient's (or an alias), allowing one OCR slip in each part; given
-/// names agree when all of them do or the first of them does (`Jane Marie` is `Jane`).
-fn same_person_name(read: &PersonName, patient: &IndexPatient) -> bool {
-    NameQuery::new(read).matches(patient)
-}
-
-/// A read name folded once, for comparing with many patients' names
-/// ([`PatientIndex::by_name`]).
+/// A read name folded once, for comparing with many patients' names. It is a patient's (or an
+/// alias's) allowing one OCR slip in each part; given names agree when all of them do or the
+/// first of them does (`Jane Marie` is `Jane`).
 pub struct NameQuery {
     last: String,
     first: String,
