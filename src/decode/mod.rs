@@ -210,8 +210,7 @@ pub fn open(bytes: std::sync::Arc<[u8]>, limits: &Limits) -> Result<Opened, Fail
 /// Gray from 8-bit RGB for reading print: luma (ITU-R BT.601, integer weights) lightened by the
 /// colour's saturation, so that black and gray print keep their darkness while coloured marks
 /// over it (a red or blue RECEIVED stamp, a highlighter, coloured paper) fade to paper instead
-/// of hiding the text under them as dark gray.
-/// Without `fade`, plain luma.
+/// of hiding the text under them as dark gray. Without `fade`, plain luma.
 fn luma(r: u8, g: u8, b: u8, fade: bool) -> u8 {
     let luma = (77 * u32::from(r) + 150 * u32::from(g) + 29 * u32::from(b)) >> 8;
     let chroma = if fade {
