@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use regex::Regex;
 
 use crate::cover::CoverSheet;
-use crate::identify::{Mrn, PageIds, PersonName, edit_distance, same_under_confusion};
+use crate::identify::{Mrn, PageIds, PersonName, edit_distance, is_fax_header, same_under_confusion};
 use crate::model::DocumentSpan;
 
 /// What is known about one page of a file.
@@ -295,9 +295,17 @@ impl Cues {
     }
 }
 
-/// A page's non-empty lines, trimmed: what every cue reads.
+/// A page's non-empty lines, trimmed, without a fax header at its top or bottom (the fax
+/// machine's line, its page counter counting the transmission's pages, is no letterhead): what
+/// every cue reads.
 fn content_lines(text: &str) -> Vec<&str> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+    let mut lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if lines.last().is_some_and(|l| is_fax_header(l)) {
+        lines.pop();
+    }
+    let top = lines.iter().take(2).take_while(|l| is_fax_header(l)).count();
+    lines.drain(..top);
+    lines
 }
 
 /// The top and bottom three lines, where page numbers and `continued` are printed.
@@ -467,6 +475,47 @@ mod tests {
             [(1, 2)],
             "the same letterhead, misread"
         );
+    }
+
+    #[test]
+    fn a_fax_header_on_every_page_is_no_letterhead() {
+        // The fax machine's line tops every page sent, its counter counting the transmission.
+        let sent = |text: &str, n: u32| -> &'static str {
+            Box::leak(
+                format!(
+                    "NOV-02-2026 10:32  FROM: MERCY CLINIC (402) 555-0142  TO: RECORDS  P.00{n}/003\n{text}"
+                )
+                .into_boxed_str(),
+            )
+        };
+        assert_eq!(
+            spans(&[page(sent(FIRST_A, 1)), page(sent(BODY, 2)), page(sent(BODY, 3))]),
+            [(1, 3)]
+        );
+        // A page scanned and the next ones faxed: the same document.
+        assert_eq!(spans(&[page(FIRST_A), page(sent(BODY, 2))]), [(1, 2)]);
+        // The pages it sent still split where their own cues say: another patient, another
+        // facility's paper.
+        assert_eq!(
+            spans(&[
+                page(sent(FIRST_A, 1)),
+                page(sent(BODY, 2)),
+                page(sent(FIRST_B, 3))
+            ]),
+            [(1, 2), (3, 1)]
+        );
+        let lakeshore = "LAKESHORE CLINIC\n88 Shore Dr, Lakeside, NE 68002\nHISTORY OF PRESENT ILLNESS";
+        assert_eq!(
+            spans(&[
+                page(sent(FIRST_A, 1)),
+                page(sent(BODY, 2)),
+                page(sent(lakeshore, 3))
+            ]),
+            [(1, 2), (3, 1)]
+        );
+        let fax_at_foot: &'static str =
+            Box::leak(format!("{BODY}\n11/02/2024 14:32 FAX 4025550128 Page 2 of 2").into_boxed_str());
+        assert_eq!(spans(&[page(FIRST_A), page(fax_at_foot), page(NEXT_A)]), [(1, 3)]);
     }
 
     #[test]

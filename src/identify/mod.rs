@@ -132,7 +132,6 @@ pub struct Rules {
     /// Label kind by the alternative's capture group: group `i + 1` is alternative `i`.
     kinds: Vec<Kind>,
     pub mrn: MrnRules,
-    fax_header: Regex,
 }
 
 impl Rules {
@@ -165,9 +164,6 @@ impl Rules {
             labels,
             kinds,
             mrn: MrnRules::new(&config.mrn_formats, config.mrn_check_digit)?,
-            fax_header: Regex::new(
-                r"(?i)\bfax\b.*(\b\d{1,2}:\d{2}\b|\bp(age|g)?\.?\s*\d+\s*(/|of)\s*\d+|\bp\.\s*\d{2,3}\b)",
-            )?,
         })
     }
 }
@@ -424,6 +420,31 @@ fn first_column(value: &str) -> &str {
         .trim()
 }
 
+/// What a fax machine prints across the top of every page it sends: the time sent with the
+/// word fax, a page counter (`P.001/003`, `Page 1 of 3`) or the sender (`FROM: ... TO: ...`),
+/// or the word fax with a page counter.
+struct FaxMarks {
+    fax: Regex,
+    time: Regex,
+    counter: Regex,
+    sender: Regex,
+}
+
+static FAX_MARKS: std::sync::LazyLock<FaxMarks> = std::sync::LazyLock::new(|| FaxMarks {
+    fax: Regex::new(r"(?i)\bfax\b").expect("static pattern"),
+    time: Regex::new(r"(?i)\b\d{1,2}:\d{2}(\b|[ap]m\b)").expect("static pattern"),
+    counter: Regex::new(r"(?i)\bp(age|g)?\.?\s*\d+\s*(/|of)\s*\d+\b|\bp\.\s*\d{2,3}\b")
+        .expect("static pattern"),
+    sender: Regex::new(r"(?i)\bfrom\s*:.*\bto\s*:").expect("static pattern"),
+});
+
+/// The line is a fax header (see [`FaxMarks`]); only a page's first two or last line can be.
+pub fn is_fax_header(line: &str) -> bool {
+    let m = &*FAX_MARKS;
+    let (time, counter) = (m.time.is_match(line), m.counter.is_match(line));
+    (m.fax.is_match(line) && (time || counter)) || (time && (counter || m.sender.is_match(line)))
+}
+
 /// Reads the identifiers on one page.
 pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageIds {
     let mut ids = PageIds::default();
@@ -441,7 +462,7 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
         .into_iter()
         .flatten()
         .copied()
-        .filter(|&i| rules.fax_header.is_match(lines[i]))
+        .filter(|&i| is_fax_header(lines[i]))
         .collect();
     let mut id_lines = Vec::new();
     // `Last Name:` and `First Name:` values with their line numbers.
@@ -1791,6 +1812,27 @@ mod tests {
         let ids = read(text);
         assert!(ids.mrn.is_none(), "a fax header alone is not proof");
         assert_finding(&ids, "fax header");
+    }
+
+    #[test]
+    fn fax_headers_are_told_from_header_lines() {
+        for line in [
+            "11/02/2024 14:32 FAX 4025550128  CRETE MED  P.001/003",
+            "NOV-02-2026 10:32  FROM: MERCY CLINIC (402) 555-0142  TO: RECORDS  P.001/003",
+            "Nov 02 2026 10:32AM  Mercy Clinic  Page 1 of 3",
+            "02/11/2026 10:32 From: 4025550142 To: Records",
+            "HP Fax  Page 2/3",
+        ] {
+            assert!(is_fax_header(line), "{line}");
+        }
+        for line in [
+            "Tel (402) 555-0196   Fax (402) 555-0128",
+            "Collected: 09/03/2020 10:36  Specimen: Blood  Status: Final",
+            "Page 2 of 3",
+            "Transferred from the ICU to the floor at 10:32",
+        ] {
+            assert!(!is_fax_header(line), "{line}");
+        }
     }
 
     #[test]
