@@ -84,6 +84,8 @@ pub struct PreprocessConfig {
     pub max_dpi: u32,
     /// Flatten uneven backgrounds and darken faint ink (only on pages that need it).
     pub contrast: bool,
+    /// Mend the dark streaks a sheet-fed scanner draws down a page (dust on its glass).
+    pub streaks: bool,
     /// Read colour pages with colour faded to paper by its saturation (stamps, highlighter,
     /// tinted paper), rather than as plain luma.
     pub fade_colour: bool,
@@ -110,6 +112,7 @@ impl Default for PreprocessConfig {
             min_dpi: 200,
             max_dpi: 400,
             contrast: true,
+            streaks: true,
             fade_colour: true,
             blank_pages: true,
             blank_ink_permille: 0.5,
@@ -127,6 +130,7 @@ impl PreprocessConfig {
             deskew: false,
             resolution: false,
             contrast: false,
+            streaks: false,
             blank_pages: false,
             ..PreprocessConfig::default()
         }

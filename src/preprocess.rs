@@ -75,6 +75,12 @@ pub fn prepare(
     if config.contrast {
         page.normalized = normalize_contrast(&mut page.image);
     }
+    if config.streaks {
+        let healed = heal_streaks(&mut page.image, page.dpi);
+        if healed > 0 {
+            tracing::debug!(healed, "scanner streaks mended");
+        }
+    }
     if config.blank_pages && is_blank(&page.image, config.blank_ink_permille) {
         page.blank = true;
         return page;
@@ -260,6 +266,14 @@ const SHADED: f32 = 0.92;
 /// ... ink if its background is darker than this share of the neighbourhood's.
 const SHADE_FLOOR: f32 = 0.6;
 
+/// Ink darker than this share of its paper is dark, not faint ...
+const DARK_INK: f32 = 0.35;
+
+/// ... and a page where this share of the marks darker than paper are dark is not faint: on
+/// the dev corpus, faint pages have none (below 0.1%), a page of black print with the other
+/// side's bleeding through 16%.
+const DARK_SHARE: f32 = 0.03;
+
 /// Paper brightness varying more than this across the page (5th to 95th percentile of blocks)
 /// is uneven lighting.
 const UNEVEN: f32 = 45.0;
@@ -324,22 +338,28 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
         }
         out
     };
-    let background = spread(&background);
+    let own = background;
+    let background = spread(&own);
     let mut sorted = background.clone();
     sorted.sort_by(f32::total_cmp);
     let paper_low = sorted[sorted.len() / 20];
     let paper_high = sorted[sorted.len() - 1 - sorted.len() / 20];
-    let block_of = |x: u32, y: u32| background[((y / BLOCK) * bw + x / BLOCK) as usize];
-    let mut levels: Vec<f32> = (0..h)
+    // The ink is judged on the page's text: not in its outer 4%, where scanner borders and
+    // punch holes are, nor in blocks showing no paper (a black bar, a photo).
+    let (mx, my) = (w / 25, h / 25);
+    let block = |x: u32, y: u32| ((y / BLOCK) * bw + x / BLOCK) as usize;
+    let mut levels: Vec<f32> = (my..h - my)
         .step_by(3)
-        .flat_map(|y| (0..w).step_by(3).map(move |x| (x, y)))
-        .map(|(x, y)| image.get_pixel(x, y)[0] as f32 / block_of(x, y).max(1.0))
+        .flat_map(|y| (mx..w - mx).step_by(3).map(move |x| (x, y)))
+        .filter(|&(x, y)| own[block(x, y)] >= SHADE_FLOOR * background[block(x, y)])
+        .map(|(x, y)| image.get_pixel(x, y)[0] as f32 / background[block(x, y)].max(1.0))
         .collect();
     // Ink level relative to the local background: a low percentile of the pixels darker than
     // the paper. Of all pixels it would land on letter edges of a page with a few lines only
     // and call its ink faint; a page with almost no such pixels is not judged.
     let sampled = levels.len();
     levels.retain(|&level| level < INK_CANDIDATE);
+    let dark = levels.iter().filter(|&&level| level < DARK_INK).count();
     let ink = if levels.len() * 2000 < sampled {
         1.0
     } else {
@@ -347,8 +367,10 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
         *levels.select_nth_unstable_by(k, f32::total_cmp).1
     };
     let uneven = paper_high - paper_low > UNEVEN;
-    // Ink that stays lighter than 45% of its paper is faint.
-    let faint = ink > 0.45 && ink < 0.9;
+    // Ink that stays lighter than 45% of its paper is faint, unless the page has dark ink
+    // beside it: then the light marks are not its print but the other side's showing through,
+    // a pencil note, a tinted form, and stretching them to black would bury the print.
+    let faint = ink > 0.45 && ink < 0.9 && (dark as f32) < DARK_SHARE * levels.len() as f32;
     let dark_paper = paper_high < 200.0;
     tracing::debug!(
         paper_low,
@@ -391,6 +413,77 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
         }
     }
     true
+}
+
+/// The widest scanner streak mended, in inches (6 pixels at 300 dpi).
+const STREAK_INCHES: f32 = 0.02;
+
+/// A dark streak is at least this much darker than the page beside it ...
+const STREAK_CONTRAST: i16 = 40;
+
+/// ... in at least this share of the page's rows (where text crosses it, it is not).
+const STREAK_ROWS: f32 = 0.7;
+
+/// Mends the dark streaks a sheet-fed scanner draws down a page when a speck of dust sits on
+/// its glass: each cuts every letter it crosses, and, sharper than any row of text, it can turn
+/// the orientation test sideways. A streak is a few columns darker than the page on either
+/// side of them nearly top to bottom, and is drawn again from the columns beside it. Nothing
+/// printed does that over a page's whole height; a vertical rule that long is mended away,
+/// which OCR does not miss. Returns how many streaks were mended.
+fn heal_streaks(image: &mut GrayImage, dpi: u32) -> usize {
+    let (w, h) = image.dimensions();
+    let widest = ((dpi as f32 * STREAK_INCHES).round() as usize).max(2);
+    // The columns a streak is compared with, clear of it and of its soft edges.
+    let reach = widest + 2;
+    let w_us = w as usize;
+    if w_us <= 2 * reach + 4 || h < 200 {
+        return 0;
+    }
+    // Per column, over every other row: rows where it is darker than the columns `reach` away
+    // on both sides.
+    let mut darker = vec![0u32; w_us];
+    let mut rows = 0u32;
+    for row in image.as_raw().chunks_exact(w_us).step_by(2) {
+        rows += 1;
+        for ((count, &p), (&left, &right)) in darker[reach..w_us - reach]
+            .iter_mut()
+            .zip(&row[reach..w_us - reach])
+            .zip(row.iter().zip(&row[2 * reach..]))
+        {
+            let p = i16::from(p) + STREAK_CONTRAST;
+            *count += u32::from(p < i16::from(left) && p < i16::from(right));
+        }
+    }
+    let streak: Vec<bool> = darker
+        .iter()
+        .map(|&count| count as f32 >= STREAK_ROWS * rows as f32)
+        .collect();
+    let mut mended = 0;
+    let mut x = 0;
+    while x < w_us {
+        if !streak[x] {
+            x += 1;
+            continue;
+        }
+        let start = x;
+        while x < w_us && streak[x] {
+            x += 1;
+        }
+        if x - start > widest {
+            continue;
+        }
+        // Drawn again between the columns two out from it on either side.
+        let (left, right) = (start - 2, x + 1);
+        let span = (right - left) as u32;
+        for row in image.chunks_exact_mut(w_us) {
+            let (a, b) = (u32::from(row[left]), u32::from(row[right]));
+            for (t, pixel) in (1..).zip(&mut row[left + 1..right]) {
+                *pixel = ((a * (span - t) + b * t + span / 2) / span) as u8;
+            }
+        }
+        mended += 1;
+    }
+    mended
 }
 
 /// A page is blank when almost none of its inner area holds solid ink (2x2 dark pixels, so
@@ -964,6 +1057,77 @@ mod tests {
             first_word < 100 && late_word < 100,
             "ink darkened: {first_word} {late_word}"
         );
+    }
+
+    #[test]
+    fn the_other_side_showing_through_is_not_taken_for_faint_ink() {
+        // Black print at the top, the back page's text showing through light gray below it.
+        let print = page(900, 1200, 10, 10, 250);
+        let mut bleed = page(900, 1200, 10, 185, 250);
+        for (x, y, p) in bleed.enumerate_pixels_mut() {
+            if y < 300 {
+                *p = *print.get_pixel(x, y);
+            }
+        }
+        normalize_contrast(&mut bleed);
+        let lightest = (600..700)
+            .flat_map(|y| (100..800).map(move |x| (x, y)))
+            .map(|(x, y)| bleed.get_pixel(x, y)[0])
+            .min()
+            .unwrap();
+        assert!(lightest > 150, "the show-through was darkened to {lightest}");
+
+        // Faint print on a scanner's black backing (showing down one side and across the top)
+        // is still faint.
+        let mut faint = page(900, 1200, 10, 150, 245);
+        for (x, y, p) in faint.enumerate_pixels_mut() {
+            if x < 30 || y < 30 {
+                p[0] = 5;
+            }
+        }
+        assert!(normalize_contrast(&mut faint));
+        let darkest = (100..800).map(|x| faint.get_pixel(x, 125)[0]).min().unwrap();
+        assert!(darkest < 100, "faint ink left at {darkest}");
+    }
+
+    #[test]
+    fn scanner_streaks_are_mended_and_a_clean_page_left_alone() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/samples/scan-lab.png");
+        let mut clean = image::open(path).unwrap().into_luma8();
+        // Its block of text printed down the whole page, as a full page of text would be.
+        let block = 230..800;
+        for y in block.end..3100 {
+            let from = block.start + (y - block.end) % block.len() as u32;
+            for x in 0..clean.width() {
+                let p = *clean.get_pixel(x, from);
+                clean.put_pixel(x, y, p);
+            }
+        }
+        let mut copy = clean.clone();
+        assert_eq!(heal_streaks(&mut copy, 300), 0);
+        assert_eq!(copy, clean, "a page without streaks is left as it is");
+
+        // Dark lines down the page, through the text: black, and gray.
+        let mut streaked = clean.clone();
+        let lines = [(400..402, 40), (700..703, 110)];
+        for (x, _, p) in streaked.enumerate_pixels_mut() {
+            if let Some((_, level)) = lines.iter().find(|(columns, _)| columns.contains(&x)) {
+                p[0] = *level;
+            }
+        }
+        assert_eq!(heal_streaks(&mut streaked, 300), 2);
+        for (columns, _) in lines {
+            let (agree, all) = (230..3100)
+                .flat_map(|y| columns.clone().map(move |x| (x, y)))
+                .fold((0, 0), |(agree, all), (x, y)| {
+                    let ink = |image: &GrayImage| image.get_pixel(x, y)[0] < 128;
+                    (agree + u32::from(ink(&streaked) == ink(&clean)), all + 1)
+                });
+            assert!(
+                agree * 10 >= all * 9,
+                "{columns:?}: {agree} of {all} pixels as printed"
+            );
+        }
     }
 
     #[test]
