@@ -266,6 +266,14 @@ const SHADED: f32 = 0.92;
 /// ... ink if its background is darker than this share of the neighbourhood's.
 const SHADE_FLOOR: f32 = 0.6;
 
+/// A dark pixel with dark ink this many pixels away on all four sides is in a dark area, not a
+/// stroke of text (at 300 dpi, strokes of body text are 3 to 5 pixels wide, a bold title's 8).
+const SOLID: u32 = 6;
+
+/// A dark pixel with dark ink this many pixels away on both sides along a row or a column is on
+/// a line longer than any letter (a 24 point capital is 70 pixels tall at 300 dpi).
+const LINE: u32 = 48;
+
 /// Ink darker than this share of its paper is dark, not faint ...
 const DARK_INK: f32 = 0.35;
 
@@ -345,15 +353,41 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
     let paper_low = sorted[sorted.len() / 20];
     let paper_high = sorted[sorted.len() - 1 - sorted.len() / 20];
     // The ink is judged on the page's text: not in its outer 4%, where scanner borders and
-    // punch holes are, nor in blocks showing no paper (a black bar, a photo).
+    // punch holes are, nor in blocks showing no paper (a black bar, a photo), nor in dark
+    // areas wider than any stroke of text or lines longer than any letter (a frame, the
+    // scanner's backing round a crooked sheet, a rule: thick and black beside faint print,
+    // they would call it dark).
     let (mx, my) = (w / 25, h / 25);
     let block = |x: u32, y: u32| ((y / BLOCK) * bw + x / BLOCK) as usize;
-    let mut levels: Vec<f32> = (my..h - my)
-        .step_by(3)
-        .flat_map(|y| (mx..w - mx).step_by(3).map(move |x| (x, y)))
-        .filter(|&(x, y)| own[block(x, y)] >= SHADE_FLOOR * background[block(x, y)])
-        .map(|(x, y)| image.get_pixel(x, y)[0] as f32 / background[block(x, y)].max(1.0))
-        .collect();
+    let level = |x: u32, y: u32| image.get_pixel(x, y)[0] as f32 / background[block(x, y)].max(1.0);
+    let dark_at = |x: Option<u32>, y: Option<u32>| match (x, y) {
+        (Some(x), Some(y)) if x < w && y < h => level(x, y) < DARK_INK,
+        _ => false,
+    };
+    let both_sides = |x: u32, y: u32, reach: u32| {
+        let (left, right) = (x.checked_sub(reach), x.checked_add(reach));
+        let (up, down) = (y.checked_sub(reach), y.checked_add(reach));
+        let across = dark_at(left, Some(y)) && dark_at(right, Some(y));
+        let along = dark_at(Some(x), up) && dark_at(Some(x), down);
+        (across, along)
+    };
+    let not_text = |x: u32, y: u32| {
+        let (across, along) = both_sides(x, y, SOLID);
+        let (long_across, long_along) = both_sides(x, y, LINE);
+        (across && along) || long_across || long_along
+    };
+    let mut levels = Vec::new();
+    for y in (my..h - my).step_by(3) {
+        for x in (mx..w - mx).step_by(3) {
+            if own[block(x, y)] < SHADE_FLOOR * background[block(x, y)] {
+                continue;
+            }
+            let at = level(x, y);
+            if !(at < DARK_INK && not_text(x, y)) {
+                levels.push(at);
+            }
+        }
+    }
     // Ink level relative to the local background: a low percentile of the pixels darker than
     // the paper. Of all pixels it would land on letter edges of a page with a few lines only
     // and call its ink faint; a page with almost no such pixels is not judged.
@@ -1077,11 +1111,12 @@ mod tests {
             .unwrap();
         assert!(lightest > 150, "the show-through was darkened to {lightest}");
 
-        // Faint print on a scanner's black backing (showing down one side and across the top)
-        // is still faint.
+        // Faint print on a scanner's black backing (showing down one side and across the top),
+        // or framed by a thick black line, is still faint.
         let mut faint = page(900, 1200, 10, 150, 245);
+        let frame = |at: u32| (40..75).contains(&at);
         for (x, y, p) in faint.enumerate_pixels_mut() {
-            if x < 30 || y < 30 {
+            if x < 30 || y < 30 || (frame(x) && y >= 40) || (frame(y) && x >= 40) {
                 p[0] = 5;
             }
         }
