@@ -296,15 +296,18 @@ impl Cues {
 }
 
 /// A page's non-empty lines, trimmed, without a fax header at its top or bottom (the fax
-/// machine's line, its page counter counting the transmission's pages, is no letterhead): what
-/// every cue reads.
+/// machine's line, its page counter counting the transmission's pages, is no letterhead), nor
+/// what is above or below it (the rest of it, where the sheet went through skewed and OCR
+/// broke the line in two): what every cue reads.
 fn content_lines(text: &str) -> Vec<&str> {
     let mut lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    if lines.last().is_some_and(|l| is_fax_header(l)) {
-        lines.pop();
+    let from_end = lines.len().saturating_sub(2);
+    if let Some(at) = lines[from_end..].iter().position(|l| is_fax_header(l)) {
+        lines.truncate(from_end + at);
     }
-    let top = lines.iter().take(2).take_while(|l| is_fax_header(l)).count();
-    lines.drain(..top);
+    if let Some(at) = lines.iter().take(3).rposition(|l| is_fax_header(l)) {
+        lines.drain(..=at);
+    }
     lines
 }
 
@@ -513,6 +516,9 @@ mod tests {
             ]),
             [(1, 2), (3, 1)]
         );
+        // Skewed, the header line broken in two by OCR.
+        let broken = "Ds P002/003\nNOV-02-2026 10:32  FROM: MERCY CLINIC (402) 555-0142  TO: RECOR\nThe abdomen is soft.";
+        assert_eq!(spans(&[page(sent(FIRST_A, 1)), page(broken)]), [(1, 2)]);
         let fax_at_foot: &'static str =
             Box::leak(format!("{BODY}\n11/02/2024 14:32 FAX 4025550128 Page 2 of 2").into_boxed_str());
         assert_eq!(spans(&[page(FIRST_A), page(fax_at_foot), page(NEXT_A)]), [(1, 3)]);
