@@ -438,7 +438,8 @@ static FAX_MARKS: std::sync::LazyLock<FaxMarks> = std::sync::LazyLock::new(|| Fa
     sender: Regex::new(r"(?i)\bfrom\s*:.*\bto\s*:").expect("static pattern"),
 });
 
-/// The line is a fax header (see [`FaxMarks`]); only a page's first two or last line can be.
+/// The line is a fax header (see [`FaxMarks`]). Callers look only at a page's first and last
+/// lines, where a fax machine prints it.
 pub fn is_fax_header(line: &str) -> bool {
     let m = &*FAX_MARKS;
     let (time, counter) = (m.time.is_match(line), m.counter.is_match(line));
