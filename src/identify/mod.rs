@@ -501,6 +501,25 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                 _ => {}
             }
         }
+        // `Pt Nam2: FRAMI, PATRIA`: a name after a name label OCR garbled is faint.
+        if let Some(value_at) =
+            garbled_name_label(line).filter(|&at| !found.iter().any(|l| (l.start..l.end).contains(&at)))
+        {
+            let end = found
+                .iter()
+                .map(|l| l.start)
+                .find(|&start| start > value_at)
+                .unwrap_or(line.len());
+            let value = first_column(&line[value_at..end.max(value_at)]);
+            let value = value.trim_end_matches(|c: char| c.is_whitespace() || "[]{}|,;:-".contains(c));
+            if let Some(name) = capital_words(value).then(|| PersonName::parse(value)).flatten() {
+                ids.names.push(Found {
+                    value: name,
+                    confidence: scale * FAINT * LABELLED,
+                    page_no,
+                });
+            }
+        }
         for (i, label) in found.iter().enumerate() {
             match label.kind {
                 Kind::Mrn => {
@@ -790,6 +809,38 @@ fn garbled_labels(text: &str) -> Vec<Garbled> {
         }
     }
     out
+}
+
+/// Where the value starts after a name label OCR garbled one letter off, with its colon
+/// (`Nam2:`, `Patlent:`); a word of its own (`Same:`) is not one.
+fn garbled_name_label(line: &str) -> Option<usize> {
+    words_at(line).find_map(|(at, word)| {
+        let stem = word.strip_suffix(':')?;
+        let off_by_one = |label: &str| {
+            stem.len() == label.len()
+                && stem
+                    .chars()
+                    .zip(label.chars())
+                    .filter(|(a, b)| !a.eq_ignore_ascii_case(b))
+                    .count()
+                    == 1
+        };
+        let common = ["same", "game", "came", "fame", "tame", "lame", "nome"];
+        (["name", "patient"].into_iter().any(off_by_one)
+            && !common.contains(&stem.to_ascii_lowercase().as_str()))
+        .then_some(at + word.len())
+    })
+}
+
+/// Two to five words, each starting with a capital: how a name is written.
+fn capital_words(value: &str) -> bool {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    (2..=5).contains(&words.len())
+        && words.iter().all(|w| {
+            w.chars()
+                .find(|c| c.is_alphabetic())
+                .is_some_and(char::is_uppercase)
+        })
 }
 
 /// A line that starts with a garbled label whose value starts with a digit: only ever a
@@ -1943,6 +1994,34 @@ mod tests {
         ] {
             let ids = read(text);
             assert_eq!((ids.mrn.is_none(), ids.dob.is_none()), (true, true), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_name_after_a_garbled_name_label_is_read_as_faint_print_is() {
+        for text in [
+            "Pt Nam2: FRAMI, PATRIA: Date of Birth: 1971-05-07 MR#: 981-68-88",
+            "Patlent: Patria Frami  MRN: 9816888",
+        ] {
+            let ids = read(text);
+            let name = ids
+                .name
+                .as_ref()
+                .map(|n| (n.value.last.as_str(), n.value.first.as_str()));
+            assert_eq!(name, Some(("Frami", "Patria")), "{text}");
+            assert!(ids.name.as_ref().unwrap().confidence < ACCEPT, "{text}");
+            assert!(
+                ids.findings.iter().any(|f| f.contains("garbled label")),
+                "{text}: {:?}",
+                ids.findings
+            );
+        }
+        // A clear reading wins; words one letter off and values that are no name are left alone.
+        let ids = read("Patient: Doe, Jane\nNome: Bar Baz");
+        assert_eq!(ids.name.unwrap().value.last, "Doe");
+        assert!(ids.findings.is_empty(), "{:?}", ids.findings);
+        for text in ["Same: As above", "Game: Soccer Match", "Nane: follow up"] {
+            assert!(read(text).name.is_none(), "{text}");
         }
     }
 
