@@ -255,7 +255,11 @@ unsafe fn words(api: &Api, iterator: *mut TessResultIterator) -> Vec<Word> {
                 if !text.is_empty() {
                     out.push(Word {
                         text,
-                        confidence: (api.result_iterator_confidence)(iterator, level).clamp(0.0, 100.0),
+                        // Whole numbers, as the archive stores them: identification weighs a
+                        // word at 49.6 the same at ingest as when re-indexing reads it back.
+                        confidence: (api.result_iterator_confidence)(iterator, level)
+                            .clamp(0.0, 100.0)
+                            .round(),
                         bbox: [left, top, right, bottom].map(|v| v.max(0) as u32),
                     });
                 }

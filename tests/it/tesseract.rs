@@ -34,6 +34,15 @@ fn real_ocr_reads_scans_and_files_them_searchably() {
 
     let hits = t.run(&["search", "platelets", "--json"]).json();
     assert_eq!(hits[0]["source"], "scan-lab.png");
+
+    // Re-indexing reads the stored words back and finds what ingest found.
+    assert_eq!(t.run(&["reindex"]).code, 0);
+    let again = t.export();
+    for (before, after) in records.iter().zip(&again) {
+        for field in ["patient", "doc_type", "first_page", "pages"] {
+            assert_eq!(before[field], after[field], "{field} of {}", before["source"]);
+        }
+    }
 }
 
 #[test]
