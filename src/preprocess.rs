@@ -33,6 +33,71 @@ pub struct Prepared {
     pub normalized: bool,
     /// No content: not to be OCRed.
     pub blank: bool,
+    /// Scanner streaks found on the page (dark ones mended, white ones left), where they run
+    /// across `image`: the letters they cut may be misread.
+    pub streaks: Vec<Streak>,
+}
+
+/// A scanner streak as a straight line over the prepared page: `x = at + slope * y` down the
+/// page, or `y = at + slope * x` across it (a page turned a quarter).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Streak {
+    pub across: bool,
+    pub at: f32,
+    pub slope: f32,
+}
+
+impl Streak {
+    /// The streak passes through the box `[left, top, right, bottom]` (give or take its width).
+    pub fn crosses(&self, [left, top, right, bottom]: [u32; 4]) -> bool {
+        let (along, from, to) = if self.across {
+            ((left + right) as f32 / 2.0, top as f32, bottom as f32)
+        } else {
+            ((top + bottom) as f32 / 2.0, left as f32, right as f32)
+        };
+        let at = self.at + self.slope * along;
+        (from - STREAK_MARGIN..=to + STREAK_MARGIN).contains(&at)
+    }
+}
+
+/// Pixels either side of a streak's middle that it may cover.
+const STREAK_MARGIN: f32 = 2.0;
+
+/// Where streaks found at columns `columns` of a page `width` x `height` end up once the page
+/// is turned clockwise by `rotation`, unskewed by `skew` degrees (0: not) and scaled by `scale`.
+fn streak_lines(
+    columns: &[f32],
+    (width, height): (u32, u32),
+    rotation: u16,
+    skew: f32,
+    scale: f32,
+) -> Vec<Streak> {
+    let (w, h) = (width as f32, height as f32);
+    // The turned page's size, for the unskew's centre.
+    let (tw, th) = if rotation % 180 == 90 { (h, w) } else { (w, h) };
+    let radians = skew.to_radians();
+    columns
+        .iter()
+        .map(|&x| {
+            // Turned (as `Sample::turned`: 90 takes (x, y) to (h - 1 - y, x)).
+            let (across, at) = match rotation {
+                90 => (true, x),
+                180 => (false, w - 1.0 - x),
+                270 => (true, w - 1.0 - x),
+                _ => (false, x),
+            };
+            // Unskewed: the shears move a column by -(y - cy) sin and a row by -(x - cx) tan.
+            let (at, slope) = match across {
+                false => (at + th / 2.0 * radians.sin(), -radians.sin()),
+                true => (at + tw / 2.0 * radians.tan(), -radians.tan()),
+            };
+            Streak {
+                across,
+                at: at * scale,
+                slope,
+            }
+        })
+        .collect()
 }
 
 /// The long side of the largest paper a records office scans (ledger, 11 x 17 in), with room.
@@ -68,6 +133,7 @@ pub fn prepare(
         skew: 0.0,
         normalized: false,
         blank: false,
+        streaks: Vec::new(),
     };
     if config.resolution && usable.is_some() && page.dpi > config.max_dpi {
         rescale(&mut page, config.target_dpi);
@@ -75,12 +141,12 @@ pub fn prepare(
     if config.contrast {
         page.normalized = normalize_contrast(&mut page.image);
     }
-    if config.streaks {
-        let healed = heal_streaks(&mut page.image, page.dpi);
-        if healed > 0 {
-            tracing::debug!(healed, "scanner streaks mended");
-        }
-    }
+    let streak_columns = if config.streaks {
+        find_streaks(&mut page.image, page.dpi)
+    } else {
+        Vec::new()
+    };
+    let streaked_size = page.image.dimensions();
     if config.blank_pages && is_blank(&page.image, config.blank_ink_permille) {
         page.blank = true;
         return page;
@@ -113,12 +179,15 @@ pub fn prepare(
             .filter(|_| config.max_skew_degrees == ORIENTATION_SKEW_LIMIT)
             .map(|own| own.skew);
     }
+    let mut unskewed = 0.0;
     if config.deskew {
         page.skew = measured_skew.unwrap_or_else(|| sample.skew(config.max_skew_degrees));
         if page.skew.abs() >= config.min_skew_degrees {
             page.image = unskew(&page.image, page.skew);
+            unskewed = page.skew;
         }
     }
+    let width_before = page.image.width();
     if config.resolution {
         if usable.is_none()
             && let Some(estimated) = sample.estimate_dpi()
@@ -130,6 +199,11 @@ pub fn prepare(
         if page.dpi < config.min_dpi || (page.dpi_estimated && page.dpi > config.max_dpi) {
             rescale(&mut page, config.target_dpi);
         }
+    }
+    let scale = page.image.width() as f32 / width_before as f32;
+    page.streaks = streak_lines(&streak_columns, streaked_size, page.rotation, unskewed, scale);
+    if !page.streaks.is_empty() {
+        tracing::debug!(streaks = page.streaks.len(), "scanner streaks");
     }
     page
 }
@@ -452,33 +526,55 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
 /// The widest scanner streak mended, in inches (6 pixels at 300 dpi).
 const STREAK_INCHES: f32 = 0.02;
 
+/// A pixel darker than this is ink, for finding white streaks.
+const STREAK_INK: u8 = 128;
+
+/// A white streak: strokes go on across it at least this share as often as across the same
+/// width of text beside it (white lines drawn down the dev corpus's pages: mostly 0.7 to 2.6,
+/// a few lower, missed; gaps between letters or table columns running down a page: 0 to 0.2) ...
+const WHITE_BRIDGED: f32 = 0.6;
+
+/// ... and strokes cross it in at least this many rows (of every other one).
+const WHITE_CROSSINGS: u32 = 3;
+
 /// A dark streak is at least this much darker than the page beside it ...
 const STREAK_CONTRAST: i16 = 40;
 
 /// ... in at least this share of the page's rows (where text crosses it, it is not).
 const STREAK_ROWS: f32 = 0.7;
 
-/// Mends the dark streaks a sheet-fed scanner draws down a page when a speck of dust sits on
-/// its glass: each cuts every letter it crosses, and, sharper than any row of text, it can turn
-/// the orientation test sideways. A streak is a few columns darker than the page on either
-/// side of them nearly top to bottom, and is drawn again from the columns beside it. Nothing
-/// printed does that over a page's whole height; a vertical rule that long is mended away,
-/// which OCR does not miss. Returns how many streaks were mended.
-fn heal_streaks(image: &mut GrayImage, dpi: u32) -> usize {
+/// Finds the streaks a sheet-fed scanner draws down a page, and mends the dark ones; returns
+/// the middle column of each.
+///
+/// A speck of dust on the scanner's glass draws a dark line: it cuts every letter it crosses and,
+/// sharper than any row of text, it can turn the orientation test sideways. It is a few columns
+/// darker than the page on either side of them nearly top to bottom, and is drawn again from
+/// the columns beside it. Nothing printed does that over a page's whole height; a vertical rule
+/// that long is mended away, which OCR does not miss.
+///
+/// A failed sensor element draws a white line: a few columns holding almost no ink where the
+/// columns on either side hold plenty, and across which strokes go on (ink on one side has ink
+/// on the other as often as across the same width of text beside it; a gap between letters or
+/// table columns running down the page has ink on one side at a time). It is found but not
+/// mended: the digits redrawn across it read worse than cut ones.
+fn find_streaks(image: &mut GrayImage, dpi: u32) -> Vec<f32> {
     let (w, h) = image.dimensions();
     let widest = ((dpi as f32 * STREAK_INCHES).round() as usize).max(2);
     // The columns a streak is compared with, clear of it and of its soft edges.
     let reach = widest + 2;
     let w_us = w as usize;
     if w_us <= 2 * reach + 4 || h < 200 {
-        return 0;
+        return Vec::new();
     }
-    // Per column, over every other row: rows where it is darker than the columns `reach` away
-    // on both sides.
-    let mut darker = vec![0u32; w_us];
+    // Per column, over every other row: rows where it is ink, and where it is darker than the
+    // columns `reach` away on both sides.
+    let (mut inked, mut darker) = (vec![0u32; w_us], vec![0u32; w_us]);
     let mut rows = 0u32;
     for row in image.as_raw().chunks_exact(w_us).step_by(2) {
         rows += 1;
+        for (count, &p) in inked.iter_mut().zip(row) {
+            *count += u32::from(p < STREAK_INK);
+        }
         for ((count, &p), (&left, &right)) in darker[reach..w_us - reach]
             .iter_mut()
             .zip(&row[reach..w_us - reach])
@@ -488,26 +584,35 @@ fn heal_streaks(image: &mut GrayImage, dpi: u32) -> usize {
             *count += u32::from(p < i16::from(left) && p < i16::from(right));
         }
     }
-    let streak: Vec<bool> = darker
-        .iter()
-        .map(|&count| count as f32 >= STREAK_ROWS * rows as f32)
-        .collect();
-    let mut mended = 0;
-    let mut x = 0;
-    while x < w_us {
-        if !streak[x] {
-            x += 1;
-            continue;
+    let dark = |x: usize| darker[x] as f32 >= STREAK_ROWS * rows as f32;
+    let enough_ink = (rows / 200).max(8);
+    let white = |x: usize| {
+        let beside = inked[x - reach].min(inked[x + reach]);
+        beside >= enough_ink && inked[x] * 20 <= beside
+    };
+    // Runs of a few columns of either kind, apart: a dark streak beside a white one is two.
+    let runs = |kind: &dyn Fn(usize) -> bool| {
+        let mut runs = Vec::new();
+        let mut x = reach;
+        while x < w_us - reach {
+            let start = x;
+            while x < w_us - reach && kind(x) {
+                x += 1;
+            }
+            if x == start {
+                x += 1;
+            } else if x - start <= widest {
+                runs.push((start, x));
+            }
         }
-        let start = x;
-        while x < w_us && streak[x] {
-            x += 1;
-        }
-        if x - start > widest {
-            continue;
-        }
-        // Drawn again between the columns two out from it on either side.
-        let (left, right) = (start - 2, x + 1);
+        runs
+    };
+    let (dark_runs, white_runs) = (runs(&dark), runs(&white));
+    let mut found = Vec::new();
+    // Each run's columns two out from it on either side.
+    let anchors = |(start, end): (usize, usize)| (start - 2, end + 1);
+    for &run in &dark_runs {
+        let (left, right) = anchors(run);
         let span = (right - left) as u32;
         for row in image.chunks_exact_mut(w_us) {
             let (a, b) = (u32::from(row[left]), u32::from(row[right]));
@@ -515,9 +620,39 @@ fn heal_streaks(image: &mut GrayImage, dpi: u32) -> usize {
                 *pixel = ((a * (span - t) + b * t + span / 2) / span) as u8;
             }
         }
-        mended += 1;
+        found.push((run.0 + run.1 - 1) as f32 / 2.0);
     }
-    mended
+    let raw = image.as_raw();
+    let share = |(both, either): (u32, u32)| both as f32 / either.max(1) as f32;
+    for &run in &white_runs {
+        let (left, right) = anchors(run);
+        let span = right - left;
+        let (Some(before), after) = (left.checked_sub(span + reach), right + reach + span) else {
+            continue;
+        };
+        if after >= w_us {
+            continue;
+        }
+        let beside = (share(bridged(raw, w_us, before, before + span))
+            + share(bridged(raw, w_us, after - span, after)))
+            / 2.0;
+        let (both, either) = bridged(raw, w_us, left, right);
+        if both >= WHITE_CROSSINGS && share((both, either)) >= WHITE_BRIDGED * beside {
+            found.push((run.0 + run.1 - 1) as f32 / 2.0);
+        }
+    }
+    found
+}
+
+/// Rows (every other one of a page `width` wide) with ink at both column `left` and `right`,
+/// and at either.
+fn bridged(raw: &[u8], width: usize, left: usize, right: usize) -> (u32, u32) {
+    raw.chunks_exact(width)
+        .step_by(2)
+        .fold((0, 0), |(both, either), row| {
+            let (l, r) = (row[left] < STREAK_INK, row[right] < STREAK_INK);
+            (both + u32::from(l && r), either + u32::from(l || r))
+        })
 }
 
 /// A page is blank when almost none of its inner area holds solid ink (2x2 dark pixels, so
@@ -1126,43 +1261,80 @@ mod tests {
     }
 
     #[test]
-    fn scanner_streaks_are_mended_and_a_clean_page_left_alone() {
+    fn scanner_streaks_are_found_dark_ones_mended_and_a_clean_page_left_alone() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/samples/scan-lab.png");
         let mut clean = image::open(path).unwrap().into_luma8();
-        // Its block of text printed down the whole page, as a full page of text would be.
+        // Its block of text printed down the whole page, each time shifted sideways (so that
+        // its letters do not line up down the page), as a full page of text would be.
         let block = 230..800;
         for y in block.end..3100 {
+            let copy = (y - block.end) / block.len() as u32 + 1;
             let from = block.start + (y - block.end) % block.len() as u32;
-            for x in 0..clean.width() {
-                let p = *clean.get_pixel(x, from);
+            let shift = copy * 97 % 400;
+            for x in shift..clean.width() {
+                let p = *clean.get_pixel(x - shift, from);
                 clean.put_pixel(x, y, p);
             }
         }
         let mut copy = clean.clone();
-        assert_eq!(heal_streaks(&mut copy, 300), 0);
+        assert_eq!(find_streaks(&mut copy, 300), Vec::<f32>::new());
         assert_eq!(copy, clean, "a page without streaks is left as it is");
 
-        // Dark lines down the page, through the text: black, and gray.
+        // Lines down the page, through the text: black, gray and white.
         let mut streaked = clean.clone();
-        let lines = [(400..402, 40), (700..703, 110)];
+        let lines = [(400..402, 40), (700..703, 110), (900..903, 255)];
         for (x, _, p) in streaked.enumerate_pixels_mut() {
             if let Some((_, level)) = lines.iter().find(|(columns, _)| columns.contains(&x)) {
                 p[0] = *level;
             }
         }
-        assert_eq!(heal_streaks(&mut streaked, 300), 2);
-        for (columns, _) in lines {
+        let found = find_streaks(&mut streaked, 300);
+        assert_eq!(found, [400.5, 701.0, 901.0]);
+        // The dark ones are mended: the letters they crossed are back, as far as the columns
+        // beside them tell.
+        let as_printed = |columns: std::ops::Range<u32>| {
             let (agree, all) = (230..3100)
                 .flat_map(|y| columns.clone().map(move |x| (x, y)))
                 .fold((0, 0), |(agree, all), (x, y)| {
                     let ink = |image: &GrayImage| image.get_pixel(x, y)[0] < 128;
                     (agree + u32::from(ink(&streaked) == ink(&clean)), all + 1)
                 });
-            assert!(
-                agree * 10 >= all * 9,
-                "{columns:?}: {agree} of {all} pixels as printed"
-            );
-        }
+            agree as f32 / all as f32
+        };
+        assert!(as_printed(400..402) > 0.9 && as_printed(700..703) > 0.9);
+        assert!(
+            (900..903).all(|x| streaked.get_pixel(x, 500)[0] == 255),
+            "the white one is left"
+        );
+    }
+
+    #[test]
+    fn streaks_are_followed_through_turning_unskewing_and_scaling() {
+        let size = (1000, 2000);
+        let down = streak_lines(&[300.0], size, 0, 0.0, 1.0)[0];
+        assert_eq!(
+            down,
+            Streak {
+                across: false,
+                at: 300.0,
+                slope: 0.0
+            }
+        );
+        assert_eq!(streak_lines(&[300.0], size, 180, 0.0, 1.0)[0].at, 699.0);
+        // A quarter turn lays it across the page.
+        let across = streak_lines(&[300.0], size, 90, 0.0, 2.0)[0];
+        assert_eq!((across.across, across.at), (true, 600.0));
+        assert_eq!(streak_lines(&[300.0], size, 270, 0.0, 1.0)[0].at, 699.0);
+        // Unskewing leans it: through the page's middle row at the same column, ~17 pixels off
+        // 1000 rows away at 1 degree.
+        let leant = streak_lines(&[300.0], size, 0, 1.0, 1.0)[0];
+        assert!((leant.at + leant.slope * 1000.0 - 300.0).abs() < 0.01);
+        assert!((leant.slope + 0.01745).abs() < 0.0001, "{leant:?}");
+        // It crosses the words it passes through, give or take its width.
+        assert!(down.crosses([280, 10, 320, 40]));
+        assert!(down.crosses([302, 10, 340, 40]));
+        assert!(!down.crosses([310, 10, 340, 40]));
+        assert!(across.crosses([10, 590, 60, 620]) && !across.crosses([10, 300, 60, 330]));
     }
 
     #[test]

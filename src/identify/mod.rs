@@ -102,7 +102,7 @@ const FAX_HEADER: f32 = 0.3;
 /// confidence is scaled by [`FAINT`], below [`ACCEPT`], so it yields to any clear reading and
 /// never splits a file; with no clear reading it is still used down to [`ACCEPT_FAINT`], with a
 /// finding. A faint reading that also needed OCR confusions undone falls below that.
-const FAINT_OCR_CONFIDENCE: f32 = 50.0;
+pub const FAINT_OCR_CONFIDENCE: f32 = 50.0;
 const FAINT: f32 = 0.5;
 const ACCEPT_FAINT: f32 = 0.45;
 /// An unlabelled `LAST, FIRST` line counts only this close to an MRN or DOB line, near the top.
@@ -477,7 +477,13 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
         // with a finding; never against a clear reading, never to split a file); a birth date
         // after one is only a glimpse (`DOS`, the date of service, is one letter off `DOB`).
         for garbled in garbled_labels(line) {
-            if found.iter().any(|l| (l.start..l.end).contains(&garbled.at)) {
+            // Not a label's own words, nor the value after one (`MRN: MR133498` holds no label
+            // `MR1`).
+            let value_at = |l: &Labelled<'_>| l.value.as_ptr() as usize - line.as_ptr() as usize;
+            if found
+                .iter()
+                .any(|l| (l.start..l.end).contains(&garbled.at) || value_at(l) == garbled.at)
+            {
                 continue;
             }
             let end = found
@@ -1986,6 +1992,10 @@ mod tests {
         let ids = read("MAN: 448218\nMRN: 448213");
         assert_eq!(summary(&ids).0, Some("448213".into()));
         assert!(ids.findings.is_empty(), "{:?}", ids.findings);
+        // An MRN that starts like a garbled label is the value it is.
+        let ids = read("MRN: MR133498");
+        assert_eq!(page(&rules(), 1, "MRN: MR133498", today()).mrns.len(), 1);
+        assert_eq!(summary(&ids).0, Some("MR133498".into()));
         for text in [
             "MRI 1234567 showed no change",
             "PRN 1234567",

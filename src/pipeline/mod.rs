@@ -471,11 +471,26 @@ fn read_page(
             quality.low_confidence_share = low_share;
             quality.needs_rescan = needs_rescan && cover.is_none();
             quality.words = output.words;
+            doubt_streaked(&mut quality.words, &prepared.streaks);
             Ok(ReadPage {
                 text: page_text(text, Some(output.mean_confidence), quality),
                 cover,
                 unreadable_barcode,
             })
+        }
+    }
+}
+
+/// A word a scanner streak crosses had letters cut or redrawn (an `8` read as a `3`, confidently):
+/// it is stored below the confidence identification trusts, so that an identifier read from it
+/// is faint (it yields to a clear reading elsewhere in the document, and alone goes to a person).
+const STREAKED_WORD: f32 = crate::identify::FAINT_OCR_CONFIDENCE - 5.0;
+const _: () = assert!(STREAKED_WORD < crate::identify::FAINT_OCR_CONFIDENCE);
+
+fn doubt_streaked(words: &mut [crate::model::Word], streaks: &[preprocess::Streak]) {
+    for word in words {
+        if streaks.iter().any(|s| s.crosses(word.bbox)) {
+            word.confidence = word.confidence.min(STREAKED_WORD);
         }
     }
 }
@@ -612,5 +627,29 @@ fn log_outcome(sha256: Option<&str>, outcome: &Outcome) {
         Outcome::Failed(failure) => {
             warn!(sha, stage = failure.stage.as_str(), kind = failure.kind.as_str(), reason = %failure.message, "file failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Word;
+
+    #[test]
+    fn words_a_scanner_streak_crosses_are_doubted() {
+        let word = |text: &str, left: u32| Word {
+            text: text.into(),
+            confidence: 93.0,
+            bbox: [left, 100, left + 200, 130],
+        };
+        let mut words = vec![word("E8013374", 1000), word("F", 1300), word("30.5", 1180)];
+        let streak = preprocess::Streak {
+            across: false,
+            at: 1100.0,
+            slope: 0.0,
+        };
+        doubt_streaked(&mut words, &[streak]);
+        let confidences: Vec<f32> = words.iter().map(|w| w.confidence).collect();
+        assert_eq!(confidences, [STREAKED_WORD, 93.0, 93.0]);
     }
 }
