@@ -523,14 +523,14 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
     true
 }
 
-/// The widest scanner streak mended, in inches (6 pixels at 300 dpi).
+/// The widest scanner streak, in inches (6 pixels at 300 dpi).
 const STREAK_INCHES: f32 = 0.02;
 
 /// A pixel darker than this is ink, for finding white streaks.
 const STREAK_INK: u8 = 128;
 
 /// A white streak: strokes go on across it at least this share as often as across the same
-/// width of text beside it (white lines drawn down the dev corpus's pages: mostly 0.7 to 2.6,
+/// width of text beside it (white lines drawn down the dev corpus's pages: mostly 0.6 to 3.6,
 /// a few lower, missed; gaps between letters or table columns running down a page: 0 to 0.2) ...
 const WHITE_BRIDGED: f32 = 0.6;
 
