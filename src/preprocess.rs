@@ -426,12 +426,12 @@ fn normalize_contrast(image: &mut GrayImage) -> bool {
     sorted.sort_by(f32::total_cmp);
     let paper_low = sorted[sorted.len() / 20];
     let paper_high = sorted[sorted.len() - 1 - sorted.len() / 20];
-    // The ink is judged on the page's text: not in its outer 4%, where scanner borders and
-    // punch holes are, nor in blocks showing no paper (a black bar, a photo), nor in dark
+    // The ink is judged on the page's text: not in its border margins (scanner borders and
+    // punch holes), nor in blocks showing no paper (a black bar, a photo), nor in dark
     // areas wider than any stroke of text or lines longer than any letter (a frame, the
     // scanner's backing round a crooked sheet, a rule: thick and black beside faint print,
     // they would call it dark).
-    let (mx, my) = (w / 25, h / 25);
+    let (mx, my) = border_margins(w, h);
     let block = |x: u32, y: u32| ((y / BLOCK) * bw + x / BLOCK) as usize;
     let level = |x: u32, y: u32| image.get_pixel(x, y)[0] as f32 / background[block(x, y)].max(1.0);
     let dark_at = |x: Option<u32>, y: Option<u32>| match (x, y) {
@@ -655,11 +655,17 @@ fn bridged(raw: &[u8], width: usize, left: usize, right: usize) -> (u32, u32) {
         })
 }
 
+/// The page's outer 4% across and down, where scanner borders and punch holes are: left out
+/// where the page's own print is judged.
+fn border_margins(width: u32, height: u32) -> (u32, u32) {
+    (width / 25, height / 25)
+}
+
 /// A page is blank when almost none of its inner area holds solid ink (2x2 dark pixels, so
-/// speckle does not count); the outer 4% is left out, where scanner borders and punch holes are.
+/// speckle does not count); its border margins are left out.
 fn is_blank(image: &GrayImage, max_ink_permille: f32) -> bool {
     let (w, h) = image.dimensions();
-    let (mx, my) = (w / 25, h / 25);
+    let (mx, my) = border_margins(w, h);
     if w < 3 * mx + 2 || h < 3 * my + 2 {
         return false;
     }
