@@ -84,7 +84,8 @@ pub struct PreprocessConfig {
     pub max_dpi: u32,
     /// Flatten uneven backgrounds and darken faint ink (only on pages that need it).
     pub contrast: bool,
-    /// Mend the dark streaks a sheet-fed scanner draws down a page (dust on its glass).
+    /// Find the streaks a sheet-fed scanner draws down a page (dust on its glass, a failed
+    /// sensor element), mend the dark ones, and doubt the words any of them crosses.
     pub streaks: bool,
     /// Read colour pages with colour faded to paper by its saturation (stamps, highlighter,
     /// tinted paper), rather than as plain luma.
