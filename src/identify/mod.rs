@@ -480,18 +480,10 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
             // Not a label's own words, nor the value after one (`MRN: MR133498` holds no label
             // `MR1`).
             let value_at = |l: &Labelled<'_>| l.value.as_ptr() as usize - line.as_ptr() as usize;
-            if found
-                .iter()
-                .any(|l| (l.start..l.end).contains(&garbled.at) || value_at(l) == garbled.at)
-            {
+            if inside_label(&found, garbled.at) || found.iter().any(|l| value_at(l) == garbled.at) {
                 continue;
             }
-            let end = found
-                .iter()
-                .map(|l| l.start)
-                .find(|&start| start > garbled.value_at)
-                .unwrap_or(line.len());
-            let value = &line[garbled.value_at..end.max(garbled.value_at)];
+            let value = up_to_next_label(line, &found, garbled.value_at);
             match (garbled.kind, read_mrn(rules, value)) {
                 (Kind::Mrn, Some(MrnReading::Valid { mrn, corrected })) => {
                     id_lines.push(line_idx);
@@ -508,15 +500,8 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
             }
         }
         // `Pt Nam2: FRAMI, PATRIA`: a name after a name label OCR garbled is faint.
-        if let Some(value_at) =
-            garbled_name_label(line).filter(|&at| !found.iter().any(|l| (l.start..l.end).contains(&at)))
-        {
-            let end = found
-                .iter()
-                .map(|l| l.start)
-                .find(|&start| start > value_at)
-                .unwrap_or(line.len());
-            let value = first_column(&line[value_at..end.max(value_at)]);
+        if let Some(value_at) = garbled_name_label(line).filter(|&at| !inside_label(&found, at)) {
+            let value = first_column(up_to_next_label(line, &found, value_at));
             let value = value.trim_end_matches(|c: char| c.is_whitespace() || "[]{}|,;:-".contains(c));
             if let Some(name) = capital_words(value).then(|| PersonName::parse(value)).flatten() {
                 ids.names.push(Found {
@@ -815,6 +800,21 @@ fn garbled_labels(text: &str) -> Vec<Garbled> {
         }
     }
     out
+}
+
+/// Whether `at` falls among the words of a label found on the line.
+fn inside_label(found: &[Labelled<'_>], at: usize) -> bool {
+    found.iter().any(|l| (l.start..l.end).contains(&at))
+}
+
+/// The line from `at` up to the next label found on it.
+fn up_to_next_label<'a>(line: &'a str, found: &[Labelled<'_>], at: usize) -> &'a str {
+    let end = found
+        .iter()
+        .map(|l| l.start)
+        .find(|&start| start > at)
+        .unwrap_or(line.len());
+    &line[at..end.max(at)]
 }
 
 /// Where the value starts after a name label OCR garbled one letter off, with its colon
