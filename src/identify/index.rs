@@ -122,6 +122,14 @@ pub fn match_patient(index: &dyn PatientIndex, ids: &PatientIds) -> IndexMatch {
             _ => orphan("several patients in the index share this name and date of birth"),
         },
         (Some((name, _)), None) => match_glimpsed(index, name, &ids.glimpses),
+        // A name read too faintly to be the document's is still evidence beside the glimpses,
+        // when it was read one way only.
+        (None, None) => match ids.glimpses.name.as_slice() {
+            [name, rest @ ..] if rest.iter().all(|other| other.key() == name.key()) => {
+                match_glimpsed(index, name, &ids.glimpses)
+            }
+            _ => orphan("too few identifiers to match (no MRN, and not both name and date of birth)"),
+        },
         _ => orphan("too few identifiers to match (no MRN, and not both name and date of birth)"),
     }
 }
@@ -386,6 +394,7 @@ mod tests {
         ids.glimpses = Glimpses {
             mrn: mrn.iter().map(|g| Phi::new(g.to_string())).collect(),
             dob: dob.iter().map(|g| Phi::new(g.to_string())).collect(),
+            name: Vec::new(),
         };
         ids
     }
@@ -504,6 +513,29 @@ mod tests {
             matches!(m, IndexMatch::Orphan { ref reason } if reason.contains("several")),
             "{m:?}"
         );
+    }
+
+    #[test]
+    fn a_name_too_faint_to_use_is_still_evidence_beside_the_remains() {
+        let mut faded = glimpsed(("Cruickshank", "Virgtl"), &["ES46o4.002 MOBY"], &["02/08"]);
+        let read = faded.name.take().unwrap().value;
+        faded.glimpses.name = vec![read.clone(), read.clone()];
+        let m = match_patient(&index(), &faded);
+        assert_eq!(basis(&m), Some(("E8469421", MatchBasis::NameAndPartialIds)));
+        // Glimpsed two ways, it is no evidence; glimpsed not at all, neither.
+        faded.glimpses.name.push(PersonName {
+            last: "Cruickshank".into(),
+            first: "Sidney".into(),
+        });
+        assert!(matches!(
+            match_patient(&index(), &faded),
+            IndexMatch::Orphan { .. }
+        ));
+        faded.glimpses.name.clear();
+        assert!(matches!(
+            match_patient(&index(), &faded),
+            IndexMatch::Orphan { .. }
+        ));
     }
 
     #[test]

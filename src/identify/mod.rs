@@ -52,6 +52,8 @@ pub struct PageIds {
 pub struct Glimpses {
     pub mrn: Vec<Phi<String>>,
     pub dob: Vec<Phi<String>>,
+    /// Names read from words OCR was unsure of, too faint to be the document's name.
+    pub name: Vec<PersonName>,
 }
 
 impl PageIds {
@@ -1152,11 +1154,12 @@ fn read_mrn(rules: &Rules, value: &str) -> Option<MrnReading> {
     last
 }
 
-/// Weighs a page's MRN and birth-date readings by how sure OCR was of the words they were read
-/// from (`words`: the page's OCR words; none for a text layer): a reading OCR was unsure of
-/// (a faint dot-matrix label, a smudge) is not trusted on its own, so it neither names the
-/// patient nor splits a file, and yields to a clear reading of the same document. A value
-/// spread over several words is left as it is.
+/// Weighs a page's readings by how sure OCR was of the words they were read from (`words`: the
+/// page's OCR words; none for a text layer): a reading OCR was unsure of (a faint dot-matrix
+/// label, a smudge, a letter a scanner streak cut) is not trusted on its own, so it neither
+/// names the patient nor splits a file, and yields to a clear reading of the same document. An
+/// MRN or birth date spread over several words is left as it is; a name is as sure as the
+/// least sure of its words.
 pub fn weigh_by_ocr(ids: &mut PageIds, words: &[Word], today: NaiveDate) {
     if words.is_empty() {
         return;
@@ -1193,6 +1196,27 @@ pub fn weigh_by_ocr(ids: &mut PageIds, words: &[Word], today: NaiveDate) {
             })
         });
         if ocr.is_some_and(|c| c < FAINT_OCR_CONFIDENCE) {
+            found.confidence *= FAINT;
+        }
+    }
+    for found in &mut ids.names {
+        let name = &found.value;
+        // Each word of the name by the surest OCR word that spells it (`CRUICKSHANK,` for
+        // `Cruickshank`); a word not found alone (glued to a label) says nothing.
+        let faint = name
+            .last
+            .split_whitespace()
+            .chain(name.first.split_whitespace())
+            .any(|part| {
+                let part = fold_name(part);
+                !part.is_empty()
+                    && surest(&|text| {
+                        text.split([':', ';', ',', '.', '(', ')'])
+                            .any(|w| fold_name(w) == part)
+                    })
+                    .is_some_and(|c| c < FAINT_OCR_CONFIDENCE)
+            });
+        if faint {
             found.confidence *= FAINT;
         }
     }
@@ -1240,6 +1264,9 @@ pub fn document(pages: &[&PageIds]) -> PatientIds {
     ids.name = agree(&names, "patient names", &mut ids.findings, |a, b| {
         edit_distance(&a.key(), &b.key()) <= 2
     });
+    if ids.name.is_none() && names.iter().all(|r| r.confidence < ACCEPT_FAINT) {
+        ids.glimpses.name = names.iter().map(|r| r.value.clone()).collect();
+    }
     let dobs: Vec<&Found<Phi<NaiveDate>>> = pages.iter().flat_map(|p| &p.dobs).collect();
     ids.dob = agree(&dobs, "dates of birth", &mut ids.findings, |a, b| a == b);
     if ids.dob.is_none() && dobs.iter().all(|r| r.confidence < ACCEPT_FAINT) {
@@ -1604,6 +1631,53 @@ mod tests {
             &[("DOB:03/14/1958", 30.0)],
         )]);
         assert!(glued.dob.unwrap().confidence < ACCEPT);
+    }
+
+    #[test]
+    fn a_name_is_as_sure_as_its_least_sure_word() {
+        let labelled = "Patient: DOE, JANE  MRN: 448213  DOB: 03/14/1958";
+        let name = |ids: &PatientIds| {
+            ids.name
+                .as_ref()
+                .map(|n| (n.value.last.clone(), n.value.first.clone()))
+        };
+        let clear = document(&[&weighed(1, labelled, &[])]);
+        assert!(clear.name.as_ref().unwrap().confidence >= ACCEPT);
+        assert!(clear.findings.is_empty(), "{:?}", clear.findings);
+        // After a label, a faint name is used, less surely and with a finding for a person.
+        let faint = document(&[&weighed(1, labelled, &[("JANE", 19.0)])]);
+        assert_eq!(name(&faint), Some(("Doe".into(), "Jane".into())));
+        assert!(faint.name.as_ref().unwrap().confidence < ACCEPT);
+        assert_finding(&faint, "patient names read only from faint print");
+        assert!(faint.glimpses.name.is_empty());
+        // Unlabelled, a faint name is not used at all, only glimpsed for the patient index;
+        // read clearly on another page, it is that page's.
+        let block = "CRUICKSHANK, VIRGTL\nMRN E8469421\nDOB 02/02/1957";
+        let alone = document(&[&weighed(1, block, &[("VIRGTL", 0.0)])]);
+        assert_eq!(name(&alone), None);
+        assert_eq!(summary(&alone).0.as_deref(), Some("E8469421"));
+        assert_eq!(alone.glimpses.name.len(), 1);
+        assert_eq!(alone.glimpses.name[0].first, "Virgtl");
+        let second = "CRUICKSHANK, VIRGIL  MRN: E8469421  Page 2 of 2";
+        let both = document(&[&weighed(1, block, &[("VIRGTL", 0.0)]), &weighed(2, second, &[])]);
+        assert_eq!(name(&both), Some(("Cruickshank".into(), "Virgil".into())));
+        assert!(both.glimpses.name.is_empty());
+        // The same word printed clearly elsewhere on the page confirms it.
+        let twice = format!("{labelled}\nDear Jane,");
+        let mut words = words(&twice, 95.0, &[]);
+        words[1].confidence = 19.0; // `DOE,` faint in the header, `Dear Jane,` clear
+        let mut ids = page(&rules(), 1, &twice, today());
+        weigh_by_ocr(&mut ids, &words, today());
+        assert!(
+            document(&[&ids]).name.unwrap().confidence < ACCEPT,
+            "the family name is faint"
+        );
+        let mut ids = page(&rules(), 1, &twice, today());
+        weigh_by_ocr(&mut ids, &self::words(&twice, 95.0, &[("JANE", 19.0)]), today());
+        assert!(
+            document(&[&ids]).name.unwrap().confidence >= ACCEPT,
+            "Jane is clear below"
+        );
     }
 
     fn glimpses(ids: &PatientIds) -> (Vec<&str>, Vec<&str>) {
