@@ -270,6 +270,7 @@ impl Default for IdentifyConfig {
                 "Resident",
                 "Client Name",
                 "Client",
+                "Patient Identification",
             ]),
             last_name_labels: strings(&["Last Name", "Patient Last Name", "Surname", "Family Name", "Last"]),
             first_name_labels: strings(&[

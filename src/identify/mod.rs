@@ -133,6 +133,8 @@ pub struct Rules {
     labels: Regex,
     /// Label kind by the alternative's capture group: group `i + 1` is alternative `i`.
     kinds: Vec<Kind>,
+    /// A label with its colon glued to the digits before it (`MRN:448213DOB:03/14/1958`).
+    glued: Regex,
     pub mrn: MrnRules,
 }
 
@@ -162,9 +164,11 @@ impl Rules {
             .map(|(_, pattern, kind)| (format!("({pattern})"), kind))
             .unzip();
         let labels = Regex::new(&format!(r"(?i)\b(?:{})", parts.join("|")))?;
+        let glued = Regex::new(&format!(r"(?i)[0-9](?:{})\s*[:#]", parts.join("|")))?;
         Ok(Rules {
             labels,
             kinds,
+            glued,
             mrn: MrnRules::new(&config.mrn_formats, config.mrn_check_digit)?,
         })
     }
@@ -217,6 +221,34 @@ fn label_pattern(label: &str) -> String {
     out
 }
 
+/// `text` with a space put back between a value's last digit and a label OCR glued to it with
+/// its colon (`MRN:448213DOB:03/14/1958`, print set too tight for Tesseract to see the gap).
+fn unglued<'t>(rules: &Rules, text: &'t str) -> Cow<'t, str> {
+    let mut out = String::new();
+    let mut copied = 0;
+    for glued in rules.glued.find_iter(text) {
+        // After the digit (ASCII, one byte).
+        let at = glued.start() + 1;
+        out.push_str(&text[copied..at]);
+        out.push(' ');
+        copied = at;
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// Where a comma is followed by a number (`Jane Doe, 68 year old female`, `DOE, JANE, 68F`).
+fn comma_before_number(value: &str) -> Option<usize> {
+    value.match_indices(',').map(|(at, _)| at).find(|&at| {
+        value[at + 1..]
+            .trim_start()
+            .starts_with(|c: char| c.is_ascii_digit())
+    })
+}
+
 /// A label found on a line and the value after it.
 struct Labelled<'a> {
     kind: Kind,
@@ -229,6 +261,9 @@ struct Labelled<'a> {
     colon: bool,
     /// That colon is a lone dot read in its place: a name after it must look like one.
     dot_for_colon: bool,
+    /// It starts its line or follows a wide gap: a field of a header block, not a word of a
+    /// sentence.
+    starts_field: bool,
     /// Its place in a run of labels joined by slashes, and the run's length.
     joined: Option<(usize, usize)>,
 }
@@ -251,10 +286,21 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
         let after = &line[end..];
         let hint_kind =
             matches!(kind, Kind::Other | Kind::LastName | Kind::FirstName) || kind == found[i - 1].2;
-        if hint_kind
-            && before.starts_with('(')
-            && !before.contains(')')
-            && after.find(')').is_some_and(|close| !after[..close].contains(':'))
+        // The letters an MRN starts with are no label of their own (`Patient ID: PT-0448213`):
+        // right at the start of an MRN label's value, glued to digits.
+        let mrn_prefix = found[i - 1].2 == Kind::Mrn
+            && before
+                .trim_start_matches(|c: char| ":;#.".contains(c))
+                .trim()
+                .is_empty()
+            && after
+                .trim_start_matches('-')
+                .starts_with(|c: char| c.is_ascii_digit());
+        if mrn_prefix
+            || hint_kind
+                && before.starts_with('(')
+                && !before.contains(')')
+                && after.find(')').is_some_and(|close| !after[..close].contains(':'))
         {
             found.remove(i);
         } else {
@@ -285,6 +331,7 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
             // Dot leaders (`Name.......Doe, Jane`) say "value follows" as a colon does.
             colon: punctuation.contains([':', ';', '#']) || punctuation.contains("...") || dot_for_colon,
             dot_for_colon,
+            starts_field,
             joined: None,
         });
     }
@@ -451,6 +498,7 @@ pub fn is_fax_header(line: &str) -> bool {
 /// Reads the identifiers on one page.
 pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageIds {
     let mut ids = PageIds::default();
+    let text = unglued(rules, text);
     let (rows, competing) = values_below_labels(rules, &text.lines().collect::<Vec<_>>(), today);
     if competing {
         ids.findings.push(format!(
@@ -471,6 +519,8 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
     // `Last Name:` and `First Name:` values with their line numbers.
     let mut last_names: Vec<(usize, &str)> = Vec::new();
     let mut first_names: Vec<(usize, &str)> = Vec::new();
+    // Names after a name label with no colon, with their line numbers.
+    let mut colonless: Vec<(usize, PersonName)> = Vec::new();
     for (line_idx, line) in lines.iter().enumerate() {
         let on_fax_line = fax_lines.contains(&line_idx);
         let scale = if on_fax_line { FAX_HEADER } else { 1.0 };
@@ -591,6 +641,9 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     // bracket opens.
                     let value = first_column(label.value);
                     let value = &value[..value.find('(').unwrap_or(value.len())];
+                    // `Jane Doe, 68 year old female`: what follows a comma and a number is not
+                    // the name.
+                    let value = &value[..comma_before_number(value).unwrap_or(value.len())];
                     let value = value[..garbled_label_in_name(value).unwrap_or(value.len())]
                         .trim_end_matches(|c: char| c.is_whitespace() || "[]{}|,;-".contains(c));
                     // After a dot, `Patient. She reports ...` is a sentence, not a field (a
@@ -613,6 +666,16 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                             confidence: scale * LABELLED,
                             page_no,
                         });
+                    }
+                }
+                // `PATIENT DOE, JANE  MRN 448213`, as a label printer or an addressograph prints
+                // its fields: a name label with no colon, starting a field, before capitalised
+                // words only, counts on or beside a line of identifiers (settled below).
+                Kind::Name if label.starts_field && label.value.starts_with(char::is_uppercase) => {
+                    let value = first_column(label.value);
+                    let value = value.trim_end_matches(|c: char| c.is_whitespace() || "[]{}|,;-".contains(c));
+                    if let Some(name) = capitalized_name(value) {
+                        colonless.push((line_idx, name));
                     }
                 }
                 Kind::LastName | Kind::FirstName if label.colon => {
@@ -654,6 +717,15 @@ pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageId
                     });
                 }
             }
+        }
+    }
+    for (line_idx, name) in colonless {
+        if id_lines.iter().any(|&id| id.abs_diff(line_idx) <= BLOCK_DISTANCE) {
+            ids.names.push(Found {
+                value: name,
+                confidence: NAME_BEFORE_LABEL,
+                page_no,
+            });
         }
     }
     // `Last Name: Doe   First Name: Jane`: one of each, on the same or neighbouring lines.
@@ -1531,6 +1603,42 @@ mod tests {
         }
         let ids = read("Patient: No known allergies. Chart reviewed with the team.");
         assert!(ids.mrn.is_none() && ids.findings.is_empty(), "{:?}", ids.findings);
+    }
+
+    #[test]
+    fn name_labels_without_a_colon_count_only_beside_identifiers() {
+        // As label printers and addressographs print their fields.
+        for text in [
+            "PATIENT DOE, JANE  MRN 448213  DOB 03/14/1958",
+            "Patient Jane Doe  MRN 448213  DOB 03/14/1958",
+            "NAME DOE, JANE\nMRN 448213   DOB 03/14/1958",
+        ] {
+            reads_jane_doe(text);
+        }
+        // Not far from any identifier, not in a sentence, not before lower-case words.
+        for text in [
+            "PATIENT DOE, JANE\nHISTORY OF PRESENT ILLNESS:\nShe is well.\nNo complaints.\nMRN 448213",
+            "The Patient Jane Doe was seen.  MRN 448213",
+            "Patient tolerated the procedure well.\nMRN 448213",
+        ] {
+            assert!(read(text).name.is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn labels_glued_to_values_letters_that_begin_an_mrn_and_what_follows_a_name() {
+        // OCR lost the gap between a value and the next label.
+        reads_jane_doe("Patient: Doe, Jane\nMRN:448213DOB:03/14/1958");
+        reads_jane_doe("Patient: Doe, Jane  DOB: 03/14/1958Medical Record #: 448213");
+        // The letters of an MRN are not the name label `Pt`.
+        let ids = read("Patient ID: PT-0448213\nPatient: Doe, Jane\nDOB: 03/14/1958");
+        assert_eq!(summary(&ids).0.as_deref(), Some("PT0448213"));
+        // A name ends before a comma and a number; `Patient Identification:` is a name label.
+        reads_jane_doe("Patient: Jane Doe, 68 year old female   MRN: 448213   DOB: 03/14/1958");
+        reads_jane_doe("Patient Identification: DOE, JANE, 68F\nMRN: 448213\nDOB: 03/14/1958");
+        // Digits before a word that merely begins like a label are left alone.
+        assert_eq!(unglued(&rules(), "448213 Patients: 2"), "448213 Patients: 2");
+        assert_eq!(unglued(&rules(), "12Dates"), "12Dates");
     }
 
     #[test]
