@@ -138,11 +138,18 @@ pub fn prepare(
     if config.resolution && usable.is_some() && page.dpi > config.max_dpi {
         rescale(&mut page, config.target_dpi);
     }
+    // The paper's own texture, which flattening the background wipes out, tells a white streak
+    // on a gray scan.
+    let scanned = (config.streaks && config.contrast).then(|| page.image.clone());
     if config.contrast {
         page.normalized = normalize_contrast(&mut page.image);
     }
     let streak_columns = if config.streaks {
-        find_streaks(&mut page.image, page.dpi)
+        find_streaks(
+            &mut page.image,
+            scanned.as_ref().filter(|_| page.normalized),
+            page.dpi,
+        )
     } else {
         Vec::new()
     };
@@ -537,6 +544,12 @@ const WHITE_BRIDGED: f32 = 0.6;
 /// ... and strokes cross it in at least this many rows (of every other one).
 const WHITE_CROSSINGS: u32 = 3;
 
+/// Or, on a page whose paper has a texture (a gray scan), it is paper brighter than the paper on
+/// both sides of it in at least this share of the rows where all three are paper: a failed
+/// sensor element reads full white, flat (white lines drawn down the damaged dev corpus's gray
+/// pages: 0.86 to 0.97; gaps between letters or columns of its pages: 0.3 at most).
+const WHITE_RAISED: f32 = 0.75;
+
 /// A dark streak is at least this much darker than the page beside it ...
 const STREAK_CONTRAST: i16 = 40;
 
@@ -555,9 +568,11 @@ const STREAK_ROWS: f32 = 0.7;
 /// A failed sensor element draws a white line: a few columns holding almost no ink where the
 /// columns on either side hold plenty, and across which strokes go on (ink on one side has ink
 /// on the other as often as across the same width of text beside it; a gap between letters or
-/// table columns running down the page has ink on one side at a time). It is found but not
-/// mended: the digits redrawn across it read worse than cut ones.
-fn find_streaks(image: &mut GrayImage, dpi: u32) -> Vec<f32> {
+/// table columns running down the page has ink on one side at a time), or which is flat white
+/// where the paper beside it shows its texture (`scanned`: the page before its background was
+/// flattened, when it was; else `image` itself). It is found but not mended: the digits redrawn
+/// across it read worse than cut ones.
+fn find_streaks(image: &mut GrayImage, scanned: Option<&GrayImage>, dpi: u32) -> Vec<f32> {
     let (w, h) = image.dimensions();
     let widest = ((dpi as f32 * STREAK_INCHES).round() as usize).max(2);
     // The columns a streak is compared with, clear of it and of its soft edges.
@@ -637,11 +652,29 @@ fn find_streaks(image: &mut GrayImage, dpi: u32) -> Vec<f32> {
             + share(bridged(raw, w_us, after - span, after)))
             / 2.0;
         let (both, either) = bridged(raw, w_us, left, right);
-        if both >= WHITE_CROSSINGS && share((both, either)) >= WHITE_BRIDGED * beside {
+        let crossed = both >= WHITE_CROSSINGS && share((both, either)) >= WHITE_BRIDGED * beside;
+        let textured = scanned.map_or(raw, |s| s.as_raw());
+        let (above, paper) = raised(textured, w_us, left, (run.0 + run.1 - 1) / 2, right);
+        let flat = paper * 2 >= rows && above as f32 >= WHITE_RAISED * paper as f32;
+        if crossed || flat {
             found.push((run.0 + run.1 - 1) as f32 / 2.0);
         }
     }
     found
+}
+
+/// Rows (every other one of a page `width` wide) where column `middle` is brighter than both
+/// `left` and `right` while all three are paper, and rows where all three are paper.
+fn raised(raw: &[u8], width: usize, left: usize, middle: usize, right: usize) -> (u32, u32) {
+    raw.chunks_exact(width)
+        .step_by(2)
+        .fold((0, 0), |(above, paper), row| {
+            let (l, m, r) = (row[left], row[middle], row[right]);
+            if l.min(m).min(r) < STREAK_INK {
+                return (above, paper);
+            }
+            (above + u32::from(m > l.max(r)), paper + 1)
+        })
 }
 
 /// Rows (every other one of a page `width` wide) with ink at both column `left` and `right`,
@@ -1283,7 +1316,7 @@ mod tests {
             }
         }
         let mut copy = clean.clone();
-        assert_eq!(find_streaks(&mut copy, 300), Vec::<f32>::new());
+        assert_eq!(find_streaks(&mut copy, None, 300), Vec::<f32>::new());
         assert_eq!(copy, clean, "a page without streaks is left as it is");
 
         // Lines down the page, through the text: black, gray and white.
@@ -1294,7 +1327,7 @@ mod tests {
                 p[0] = *level;
             }
         }
-        let found = find_streaks(&mut streaked, 300);
+        let found = find_streaks(&mut streaked, None, 300);
         assert_eq!(found, [400.5, 701.0, 901.0]);
         // The dark ones are mended: the letters they crossed are back, as far as the columns
         // beside them tell.
@@ -1312,6 +1345,44 @@ mod tests {
             (900..903).all(|x| streaked.get_pixel(x, 500)[0] == 255),
             "the white one is left"
         );
+    }
+
+    #[test]
+    fn a_white_streak_on_a_gray_scan_is_told_by_its_flat_white_where_no_stroke_crosses_it() {
+        // Textured paper; strokes end on either side of columns 500..503 but never cross them
+        // (ink on one side at a time), so only the paper's texture can tell a failed sensor
+        // element from a gap that happens to run down the page.
+        let scan = |streak: bool| {
+            GrayImage::from_fn(1200, 1600, |x, y| {
+                let ink = match y % 40 {
+                    0..10 => (488..500).contains(&x),
+                    20..30 => (503..515).contains(&x),
+                    _ => false,
+                };
+                let level = if streak && (500..503).contains(&x) {
+                    255
+                } else if ink {
+                    30
+                } else {
+                    238 + ((x * 7919 + y * 104_729) % 13) as u8
+                };
+                image::Luma([level])
+            })
+        };
+        assert_eq!(find_streaks(&mut scan(true), None, 300), [501.0]);
+        assert_eq!(find_streaks(&mut scan(false), None, 300), Vec::<f32>::new());
+        // Flattened to white, the page no longer shows it; the page as scanned does.
+        let flat = |image: &GrayImage| {
+            GrayImage::from_fn(image.width(), image.height(), |x, y| {
+                let p = image.get_pixel(x, y)[0];
+                image::Luma([if p < 128 { p } else { 255 }])
+            })
+        };
+        let streaked = scan(true);
+        assert!(find_streaks(&mut flat(&streaked), None, 300).is_empty());
+        assert_eq!(find_streaks(&mut flat(&streaked), Some(&streaked), 300), [501.0]);
+        let gap = scan(false);
+        assert!(find_streaks(&mut flat(&gap), Some(&gap), 300).is_empty());
     }
 
     #[test]
