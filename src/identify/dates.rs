@@ -178,17 +178,21 @@ pub fn read_date_undoing_confusions(text: &str, today: NaiveDate) -> Option<Date
 }
 
 /// `19JUL1981` or `19JUL81` (no separators, as lab systems print it) spaced out as
-/// `19 JUL 1981`.
+/// `19 JUL 1981`; so is a `DD-Mon-YYYY` date OCR lost one of its hyphens from (`14-MAR1958`).
 fn spaced_compact(text: &str) -> Option<String> {
     let word = text.split_whitespace().next()?;
+    fn separator(s: &str) -> &str {
+        s.strip_prefix(['-', '.', '/']).unwrap_or(s)
+    }
     let day = word.chars().take_while(char::is_ascii_digit).count();
-    let month = word[day..].chars().take_while(char::is_ascii_alphabetic).count();
-    let year = &word[day + month..];
+    let after_day = separator(&word[day..]);
+    let month = after_day.chars().take_while(char::is_ascii_alphabetic).count();
+    let year = separator(&after_day[month..]);
     let ok = (1..=2).contains(&day)
         && (3..=9).contains(&month)
         && matches!(year.len(), 2 | 4)
         && year.chars().all(|c| c.is_ascii_digit());
-    ok.then(|| format!("{} {} {year}", &word[..day], &word[day..day + month]))
+    ok.then(|| format!("{} {} {year}", &word[..day], &after_day[..month]))
 }
 
 /// A date printed as eight bare digits (`19580314`, as systems that print HL7 dates do, or
@@ -360,6 +364,10 @@ mod tests {
         assert_eq!(date("19JUL1981"), ymd(1981, 7, 19));
         assert_eq!(date("07JAN80 Sex: F"), ymd(1980, 1, 7));
         assert_eq!(date("19JULY1981"), ymd(1981, 7, 19));
+        // One of the hyphens of `DD-Mon-YYYY` lost.
+        assert_eq!(date("14-MAR1958"), ymd(1958, 3, 14));
+        assert_eq!(date("14MAR-1958"), ymd(1958, 3, 14));
+        assert_eq!(date("14--MAR1958"), None);
         assert_eq!(
             date("Mar14,1958 68 F"),
             ymd(1958, 3, 14),

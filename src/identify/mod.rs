@@ -199,7 +199,10 @@ fn label_pattern(label: &str) -> String {
                 out.push_str(r"[./]?");
             }
             let lower = c.to_ascii_lowercase();
-            if slips && lower == 'm' {
+            if acronym && lower == 'o' {
+                // `D0B`: a zero read for the letter.
+                out.push_str("[o0]");
+            } else if slips && lower == 'm' {
                 out.push_str("(?:m|rn)");
             } else if slips && lower == 'r' && chars.get(i).is_some_and(|n| n.eq_ignore_ascii_case(&'n')) {
                 out.push_str("(?:rn|m)");
@@ -214,7 +217,11 @@ fn label_pattern(label: &str) -> String {
             pending_gap = true;
         }
     }
-    if out.ends_with(|c: char| c.is_alphanumeric()) {
+    if acronym && chars.len() >= 3 {
+        // `MRNi 448213`, `DOB! ...`: a colon OCR read as a letter glued to the label (the
+        // punctuation after it is passed over as a colon is).
+        out.push_str(r"(?:[il|]\b|\b)");
+    } else if out.ends_with(|c: char| c.is_alphanumeric()) {
         out.push_str(r"\b");
     }
     if label.trim().ends_with('.') || acronym {
@@ -315,8 +322,9 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
         let value_end = found.get(i + 1).map_or(line.len(), |next| next.0);
         let after = without_format_hint(&line[end..value_end]);
         // `;` is a colon OCR read with a tail (`DOB; 03/14/1958`).
+        // `!` is one read for a colon (`Sex/DOB! F 03/14/1958`).
         let trimmed = after.trim_start_matches(|c: char| {
-            c.is_whitespace() || matches!(c, ':' | ';' | '#' | '.' | ',' | '-' | '=')
+            c.is_whitespace() || matches!(c, ':' | ';' | '#' | '.' | ',' | '-' | '=' | '!')
         });
         let punctuation = &after[..after.len() - trimmed.len()];
         let trimmed = strip_number_word(trimmed);
@@ -403,7 +411,11 @@ fn implied_mrn_labels(line: &str, found: &mut Vec<(usize, usize, Kind)>) {
 /// a slashed date as one of them, `03/14/1958/F`), the value is as many parts between spaced
 /// slashes (`Age/DOB: 68 / 03/14/1958`), or the value is as many words (`Sex/DOB: F 03/14/1958`).
 fn own_part(value: &str, (place, of): (usize, usize)) -> Option<&str> {
-    let words: Vec<&str> = value.split_whitespace().collect();
+    // Specks and stray quotes are no value (`F 03/14/1958 ‘`).
+    let words: Vec<&str> = value
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect();
     let first = *words.first()?;
     let mut parts: Vec<&str> = first.split('/').collect();
     // Three parts shaped as a date's (`03`, `14`, `1958`) are one value.
@@ -500,7 +512,10 @@ pub fn is_fax_header(line: &str) -> bool {
 /// Reads the identifiers on one page.
 pub fn page(rules: &Rules, page_no: u32, text: &str, today: NaiveDate) -> PageIds {
     let mut ids = PageIds::default();
-    let text = unglued(rules, text);
+    // An underscore is a form's line or an underline OCR read, never part of a value; it would
+    // glue a label to what is before it (`_Patient:`).
+    let text = text.replace('_', " ");
+    let text = unglued(rules, &text);
     let (rows, competing) = values_below_labels(rules, &text.lines().collect::<Vec<_>>(), today);
     if competing {
         ids.findings.push(format!(
@@ -1646,6 +1661,16 @@ mod tests {
         // A name ends before a comma and a number; `Patient Identification:` is a name label.
         reads_jane_doe("Patient: Jane Doe, 68 year old female   MRN: 448213   DOB: 03/14/1958");
         reads_jane_doe("Patient Identification: DOE, JANE, 68F\nMRN: 448213\nDOB: 03/14/1958");
+        // An underline OCR read before a label, a semicolon read for a name's comma.
+        reads_jane_doe("Sex/DOB: F 03/14/1958 MRN: 448213 _Patient:-Doe,jane");
+        reads_jane_doe("Resident: Doe; Jane. Chart Number: 448213: Born: March 14, 1958");
+        // A zero read for the O of `DOB`, a colon read as a letter or `!`, a hyphen lost from
+        // a date, a stray quote after a joined label's values.
+        reads_jane_doe("Patient: Jane Doe  Patient #: 448213  D.0.B, 1958-03-14");
+        reads_jane_doe("PATIENT: DOE, JANE  SEX: F  DOB; 03/14/1958  MRNi 448-213  ACCT: 5566778");
+        reads_jane_doe("Sex/DOB! F 03/14/1958 ‘MRN: 448213 Patient: Doe, jane");
+        reads_jane_doe("PT: DOE, JANE  MR#: 448213  DOB: 14-MAR1958");
+        assert!(read("Patient: Doe, Jane  MRN: 448213  Dose: 14 mg").dob.is_none());
         // Digits before a word that merely begins like a label are left alone.
         assert_eq!(unglued(&rules(), "448213 Patients: 2"), "448213 Patients: 2");
         assert_eq!(unglued(&rules(), "12Dates"), "12Dates");

@@ -237,13 +237,13 @@ impl PersonName {
     }
 }
 
-/// OCR often reads the comma of `DENESIK, SOLANGE` as a period: a first word of two letters or
-/// more ending in a period, not a title, is taken as `LAST,`.
+/// OCR often reads the comma of `DENESIK, SOLANGE` as a period or a semicolon: a first word of
+/// two letters or more ending in a period or semicolon, not a title, is taken as `LAST,`.
 pub(super) fn comma_from_period(raw: &str) -> std::borrow::Cow<'_, str> {
     if raw.contains(',') {
         return raw.into();
     }
-    let Some((first, rest)) = raw.split_once(". ") else {
+    let Some((first, rest)) = raw.split_once(". ").or_else(|| raw.split_once("; ")) else {
         return raw.into();
     };
     let is_word =
