@@ -85,7 +85,8 @@ pub struct PreprocessConfig {
     /// Flatten uneven backgrounds and darken faint ink (only on pages that need it).
     pub contrast: bool,
     /// Find the streaks a sheet-fed scanner draws down a page (dust on its glass, a failed
-    /// sensor element), mend the dark ones, and doubt the words any of them crosses.
+    /// sensor element), mend them (a white one only where both its sides hold ink), and doubt
+    /// the words any of them crosses.
     pub streaks: bool,
     /// Read colour pages with colour faded to paper by its saturation (stamps, highlighter,
     /// tinted paper), rather than as plain luma.
