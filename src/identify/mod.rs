@@ -1327,9 +1327,13 @@ pub fn document(pages: &[&PageIds]) -> PatientIds {
         ids.findings.extend(page.findings.iter().cloned());
     }
     let mrns: Vec<&Found<Mrn>> = pages.iter().flat_map(|p| &p.mrns).collect();
-    ids.mrn = agree(&mrns, "MRNs", &mut ids.findings, |a, b| {
-        same_under_confusion(a.as_str(), b.as_str())
-    });
+    ids.mrn = agree(
+        &mrns,
+        "MRNs",
+        &mut ids.findings,
+        |a, b| same_under_confusion(a.as_str(), b.as_str()),
+        Some(&|a: &Mrn, b: &Mrn| edit_distance(a.as_str(), b.as_str()) <= 1),
+    );
     // Glimpses only of a field nothing could be taken of: never of one whose readings conflict.
     if ids.mrn.is_none() && mrns.iter().all(|r| r.confidence < ACCEPT_FAINT) {
         ids.glimpses.mrn = pages
@@ -1358,14 +1362,28 @@ pub fn document(pages: &[&PageIds]) -> PatientIds {
         })
         .collect();
     let names: Vec<&Found<PersonName>> = names.iter().collect();
-    ids.name = agree(&names, "patient names", &mut ids.findings, |a, b| {
-        edit_distance(&a.key(), &b.key()) <= 2
-    });
+    ids.name = agree(
+        &names,
+        "patient names",
+        &mut ids.findings,
+        |a, b| edit_distance(&a.key(), &b.key()) <= 2,
+        None,
+    );
     if ids.name.is_none() && names.iter().all(|r| r.confidence < ACCEPT_FAINT) {
         ids.glimpses.name = names.iter().map(|r| r.value.clone()).collect();
     }
     let dobs: Vec<&Found<Phi<NaiveDate>>> = pages.iter().flat_map(|p| &p.dobs).collect();
-    ids.dob = agree(&dobs, "dates of birth", &mut ids.findings, |a, b| a == b);
+    let one_digit_apart = |a: &Phi<NaiveDate>, b: &Phi<NaiveDate>| {
+        let written = |d: &Phi<NaiveDate>| d.expose().format("%m%d%Y").to_string();
+        edit_distance(&written(a), &written(b)) <= 1
+    };
+    ids.dob = agree(
+        &dobs,
+        "dates of birth",
+        &mut ids.findings,
+        |a, b| a == b,
+        Some(&one_digit_apart),
+    );
     if ids.dob.is_none() && dobs.iter().all(|r| r.confidence < ACCEPT_FAINT) {
         ids.glimpses.dob = pages
             .iter()
@@ -1379,13 +1397,20 @@ pub fn document(pages: &[&PageIds]) -> PatientIds {
     ids
 }
 
+/// Whether two readings that are not the same value are one OCR slip apart.
+type Near<'a, T> = &'a dyn Fn(&T, &T) -> bool;
+
 /// The one value the readings agree on, the best-supported spelling of it; `None` with a
-/// finding when they disagree or are too doubtful.
+/// finding when they disagree or are too doubtful. Where they disagree, values read on at least
+/// two pages, and on at least twice as many pages as every other value together, each of those
+/// `near` them (one OCR slip apart: a header on every page, misread once), are taken, less
+/// surely and with a finding for a person.
 fn agree<T: Clone + PartialEq>(
     readings: &[&Found<T>],
     what: &str,
     findings: &mut Vec<String>,
     same: impl Fn(&T, &T) -> bool,
+    near: Option<Near<'_, T>>,
 ) -> Option<Found<T>> {
     let at_least = |floor: f32| -> Vec<&Found<T>> {
         readings
@@ -1421,16 +1446,46 @@ fn agree<T: Clone + PartialEq>(
             None => groups.push(vec![reading]),
         }
     }
+    let mut majority = None;
     if groups.len() > 1 {
         let pages: Vec<String> = groups.iter().map(|g| g[0].page_no.to_string()).collect();
-        findings.push(format!(
-            "{} different {what} (pages {})",
-            groups.len(),
-            pages.join(", ")
-        ));
-        return None;
+        let pages_of = |group: &[&Found<T>]| {
+            let mut pages: Vec<u32> = group.iter().map(|r| r.page_no).collect();
+            pages.sort_unstable();
+            pages.dedup();
+            pages.len()
+        };
+        let counts: Vec<usize> = groups.iter().map(|g| pages_of(g)).collect();
+        let total: usize = counts.iter().sum();
+        let most = (0..groups.len())
+            .max_by_key(|&i| counts[i])
+            .expect("two groups or more");
+        let others = total - counts[most];
+        let all_near = near.is_some_and(|near| {
+            groups
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != most)
+                .all(|(_, g)| near(&groups[most][0].value, &g[0].value))
+        });
+        if counts[most] >= 2 && counts[most] >= 2 * others && all_near {
+            findings.push(format!(
+                "{} different {what} (pages {}): the one {} of {total} pages read is taken; check against the page",
+                groups.len(),
+                pages.join(", "),
+                counts[most]
+            ));
+            majority = Some(most);
+        } else {
+            findings.push(format!(
+                "{} different {what} (pages {})",
+                groups.len(),
+                pages.join(", ")
+            ));
+            return None;
+        }
     }
-    let group = &groups[0];
+    let group = &groups[majority.unwrap_or(0)];
     // The spelling read most often, then most confidently; its confidence grows with support.
     let best = group
         .iter()
@@ -1443,7 +1498,11 @@ fn agree<T: Clone + PartialEq>(
         })
         .expect("a group is never empty");
     let support = group.len() as f32;
-    let confidence = 1.0 - (1.0 - best.confidence) / support;
+    let mut confidence = 1.0 - (1.0 - best.confidence) / support;
+    if majority.is_some() {
+        // Used, but as doubtful as a faint reading: never as sure as pages that agree.
+        confidence = confidence.min(ACCEPT_FAINT);
+    }
     let first_page = group.iter().map(|g| g.page_no).min().unwrap_or(best.page_no);
     Some(Found {
         value: best.value.clone(),
@@ -2130,6 +2189,36 @@ mod tests {
             "{:?}",
             ids.findings
         );
+
+        // A header on every page, misread once: the value two of three pages read, less surely
+        // and with a finding; not when the pages are split evenly, nor when the odd one is more
+        // than one slip away.
+        let header = |no: u32, mrn: &str, dob: &str| {
+            page(
+                &r,
+                no,
+                &format!("CRUICKSHANK, SIDNEY  MRN: {mrn}  DOB: {dob}"),
+                today(),
+            )
+        };
+        let misread = [
+            header(1, "MR493223", "05/27/1964"),
+            header(2, "MR498223", "05/21/1964"),
+            header(3, "MR493223", "05/27/1964"),
+        ];
+        let ids = document(&misread.iter().collect::<Vec<_>>());
+        assert_eq!(summary(&ids).0.as_deref(), Some("MR493223"));
+        assert_eq!(summary(&ids).2.as_deref(), Some("1964-05-27"));
+        assert!(ids.mrn.as_ref().unwrap().confidence < ACCEPT);
+        assert_finding(&ids, "the one 2 of 3 pages read is taken");
+        let even = document(&[&misread[0], &misread[1]]);
+        assert!(even.mrn.is_none() && even.dob.is_none());
+        let far = [
+            header(1, "MR493223", "05/27/1964"),
+            header(2, "MR771055", "05/27/1964"),
+            header(3, "MR493223", "05/27/1964"),
+        ];
+        assert!(document(&far.iter().collect::<Vec<_>>()).mrn.is_none());
 
         // A second given name printed in full on one page and as an initial on the others.
         let pages = [
