@@ -218,9 +218,8 @@ fn label_pattern(label: &str) -> String {
         }
     }
     if acronym && chars.len() >= 3 {
-        // `MRNi 448213`, `DOB! ...`: a colon OCR read as a letter glued to the label (the
-        // punctuation after it is passed over as a colon is).
-        out.push_str(r"(?:[il|]\b|\b)");
+        // `MRNi 448213`: a colon OCR read as a letter glued to the label.
+        out.push_str(r"(?:[il]\b|\b)");
     } else if out.ends_with(|c: char| c.is_alphanumeric()) {
         out.push_str(r"\b");
     }
@@ -321,8 +320,8 @@ fn labelled<'a>(rules: &Rules, line: &'a str) -> Vec<Labelled<'a>> {
     for (i, &(start, end, kind)) in found.iter().enumerate() {
         let value_end = found.get(i + 1).map_or(line.len(), |next| next.0);
         let after = without_format_hint(&line[end..value_end]);
-        // `;` is a colon OCR read with a tail (`DOB; 03/14/1958`).
-        // `!` is one read for a colon (`Sex/DOB! F 03/14/1958`).
+        // `;` is a colon OCR read with a tail (`DOB; 03/14/1958`), `!` one read whole
+        // (`Sex/DOB! F 03/14/1958`).
         let trimmed = after.trim_start_matches(|c: char| {
             c.is_whitespace() || matches!(c, ':' | ';' | '#' | '.' | ',' | '-' | '=' | '!')
         });
