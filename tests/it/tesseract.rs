@@ -1,5 +1,6 @@
 //! The few tests that run real Tesseract, on small synthetic pages: text comes out right for a
-//! gray PNG, a scanned PDF and a CCITT page drawn sideways.
+//! gray PNG, a scanned PDF and a CCITT page drawn sideways (black and white, so handed to
+//! Tesseract one bit a pixel).
 
 use crate::harness::TestDir;
 
