@@ -30,6 +30,7 @@ fn main() -> anyhow::Result<()> {
         classifier: &classifier,
         rules: &rules,
         index: index.as_ref().map(|i| i as &dyn identify::PatientIndex),
+        known: None,
         today: chrono::Local::now().date_naive(),
     };
     let mut files: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();

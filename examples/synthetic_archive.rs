@@ -61,6 +61,7 @@ fn main() -> anyhow::Result<()> {
         classifier: &classifier,
         rules: &rules,
         index: None,
+        known: None,
         today: chrono::Local::now().date_naive(),
     };
     let mut conn = archive.connect()?;

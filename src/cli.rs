@@ -418,7 +418,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("{}", change.what);
                 }
                 println!(
-                    "{}{} files, {} documents: {} type changes, {} patient changes ({} newly matched in the patient index), {} files split again, {} values kept as a person decided them",
+                    "{}{} files, {} documents: {} type changes, {} patient changes ({} newly matched in the patient index, {} filled in from the archive's other documents), {} files split again, {} values kept as a person decided them",
                     if report.dry_run {
                         "dry run, nothing changed: "
                     } else {
@@ -429,6 +429,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     report.type_changes,
                     report.patient_changes,
                     report.newly_matched,
+                    report.filled_from_archive,
                     report.resplit_files,
                     report.kept
                 );

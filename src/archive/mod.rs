@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod correct;
 mod integrity;
+mod known;
 mod models;
 mod objects;
 mod patients;
@@ -26,6 +27,7 @@ use anyhow::Context;
 use rusqlite::Connection;
 
 pub use integrity::{IntegrityReport, verify_integrity};
+pub use known::{KnownInMemory, KnownLookup, load_known};
 pub use models::write_atomically;
 pub use patients::{ImportReport, IndexLookup, import_csv, load_index, patient_count};
 pub use query::{

@@ -184,6 +184,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX documents_file_type ON documents(doc_type, file_id);
     "#,
+    // Patients the archive's documents know, looked up by family name (a faded label filled in
+    // from another document of the same patient).
+    r#"
+    CREATE INDEX documents_last ON documents(patient_last COLLATE NOCASE);
+    "#,
 ];
 
 /// The schema version this build writes.

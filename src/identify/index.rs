@@ -47,6 +47,10 @@ pub enum MatchBasis {
     /// made out of the MRN and the date of birth agrees with that patient. For a person to
     /// confirm.
     NameAndPartialIds,
+    /// As [`MatchBasis::NameAndPartialIds`], with no patient index loaded: the one patient of
+    /// that name among those the archive's other documents identify clearly. For a person to
+    /// confirm.
+    KnownNameAndPartialIds,
 }
 
 impl MatchBasis {
@@ -56,6 +60,7 @@ impl MatchBasis {
             MatchBasis::MrnOcrWithNameAndDob => "mrn_ocr_name_dob",
             MatchBasis::NameAndDob => "name_dob",
             MatchBasis::NameAndPartialIds => "name_partial_ids",
+            MatchBasis::KnownNameAndPartialIds => "archive_name_partial_ids",
         }
     }
 }
@@ -148,17 +153,7 @@ fn match_glimpsed(index: &dyn PatientIndex, name: &PersonName, glimpses: &Glimps
     if named.is_empty() {
         return orphan("the MRN and date of birth are unreadable, and no patient in the index has this name");
     }
-    let agreeing: Vec<IndexPatient> = named
-        .into_iter()
-        .filter(|p| {
-            glimpses
-                .mrn
-                .iter()
-                .any(|g| mrn_glimpse_agrees(g.expose(), &p.mrn))
-                && glimpses.dob.iter().any(|g| dob_glimpse_agrees(g.expose(), p.dob))
-        })
-        .collect();
-    match agreeing.as_slice() {
+    match agreeing_with(named, glimpses).as_slice() {
         [patient] => IndexMatch::Matched {
             patient: patient.clone(),
             basis: MatchBasis::NameAndPartialIds,
@@ -167,6 +162,56 @@ fn match_glimpsed(index: &dyn PatientIndex, name: &PersonName, glimpses: &Glimps
             "the MRN and date of birth are unreadable, and what can be made out of them fits no patient of this name",
         ),
         _ => orphan("the MRN and date of birth are unreadable, and several patients of this name fit them"),
+    }
+}
+
+/// The patients whose MRN and date of birth both agree with what was glimpsed of them.
+fn agreeing_with(named: Vec<IndexPatient>, glimpses: &Glimpses) -> Vec<IndexPatient> {
+    named
+        .into_iter()
+        .filter(|p| {
+            glimpses
+                .mrn
+                .iter()
+                .any(|g| mrn_glimpse_agrees(g.expose(), &p.mrn))
+                && glimpses.dob.iter().any(|g| dob_glimpse_agrees(g.expose(), p.dob))
+        })
+        .collect()
+}
+
+/// The patients an archive's own documents identify clearly (MRN and date of birth read surely
+/// beside a name, or all three set by a person), for filling in a document none of whose MRN and
+/// date of birth can be read when no patient index is loaded.
+pub trait KnownPatients {
+    /// Those whose family name is `name`'s as read (any case), each once.
+    fn with_family_name(&self, name: &PersonName) -> Vec<IndexPatient>;
+}
+
+/// With no patient index loaded, a document whose MRN and date of birth are both unreadable (a
+/// faded label) but whose name was read, or glimpsed one way only, is the one patient
+/// `known` holds by that name (given names up to one OCR slip) whose MRN and date of birth agree
+/// with the glimpses of them, as [`match_patient`] decides with an index; `None` otherwise,
+/// and for any document with an MRN or a date of birth of its own.
+pub fn match_known(known: &dyn KnownPatients, ids: &PatientIds) -> Option<IndexPatient> {
+    if ids.mrn.is_some() || ids.dob.is_some() || ids.glimpses.mrn.is_empty() || ids.glimpses.dob.is_empty() {
+        return None;
+    }
+    let name = match (&ids.name, ids.glimpses.name.as_slice()) {
+        (Some(read), _) => &read.value,
+        (None, [glimpsed, rest @ ..]) if rest.iter().all(|other| other.key() == glimpsed.key()) => glimpsed,
+        _ => return None,
+    };
+    let query = NameQuery::new(name);
+    let mut named: Vec<IndexPatient> = known
+        .with_family_name(name)
+        .into_iter()
+        .filter(|p| query.matches(p))
+        .collect();
+    named.sort_by(|a, b| (&a.mrn, a.dob).cmp(&(&b.mrn, b.dob)));
+    named.dedup_by(|a, b| a.mrn == b.mrn && a.dob == b.dob);
+    match agreeing_with(named, &ids.glimpses).as_slice() {
+        [patient] => Some(patient.clone()),
+        _ => None,
     }
 }
 
@@ -536,6 +581,70 @@ mod tests {
             match_patient(&index(), &faded),
             IndexMatch::Orphan { .. }
         ));
+    }
+
+    /// The archive's clearly identified patients, as a list.
+    struct Known(Vec<IndexPatient>);
+
+    impl KnownPatients for Known {
+        fn with_family_name(&self, name: &PersonName) -> Vec<IndexPatient> {
+            let last = name.last.to_lowercase();
+            self.0
+                .iter()
+                .filter(|p| p.name.last.to_lowercase() == last)
+                .cloned()
+                .collect()
+        }
+    }
+
+    #[test]
+    fn without_an_index_a_faded_label_is_filled_in_from_the_one_known_patient_it_fits() {
+        let virgil = patient("E8469421", "Cruickshank", "Virgil", "1957-02-02");
+        let faded = glimpsed(("Cruickshank", "Virgtl"), &["ES46o4.002 MOBY"], &["02/08"]);
+        // The same patient known from several documents is one patient.
+        let known = Known(vec![
+            virgil.clone(),
+            virgil.clone(),
+            patient("MR493223", "Cruickshank", "Sidney", "1964-05-27"),
+        ]);
+        assert_eq!(match_known(&known, &faded), Some(virgil.clone()));
+
+        // A second namesake the remains fit as well: no one.
+        let twins = Known(vec![
+            virgil.clone(),
+            patient("E8461420", "Cruickshank", "Virgil", "1957-02-09"),
+        ]);
+        assert_eq!(match_known(&twins, &faded), None);
+
+        // Not filled in: a document with an MRN or birth date of its own (it is matched, or
+        // not, on those), no remains of one of them, or remains that fit no one known.
+        let mut own_dob = faded.clone();
+        own_dob.dob = Some(Found {
+            value: Phi::new("1957-02-02".parse().unwrap()),
+            confidence: 0.9,
+            page_no: 1,
+        });
+        for ids in [
+            own_dob,
+            glimpsed(("Cruickshank", "Virgil"), &["ES46o4.002"], &[]),
+            glimpsed(("Cruickshank", "Virgil"), &[], &["02/08"]),
+            glimpsed(("Cruickshank", "Virgil"), &["E1120377"], &["02/08"]),
+            glimpsed(("Cruickshank", "Walter"), &["ES46o4.002"], &["02/08"]),
+        ] {
+            assert_eq!(match_known(&known, &ids), None, "{ids:?}");
+        }
+
+        // A name too faint to use, glimpsed one way only, still finds the patient; glimpsed
+        // two ways, it does not.
+        let mut faint = faded.clone();
+        let read = faint.name.take().unwrap().value;
+        faint.glimpses.name = vec![read.clone()];
+        assert_eq!(match_known(&known, &faint), Some(virgil));
+        faint.glimpses.name.push(PersonName {
+            last: "Cruickshank".into(),
+            first: "Sidney".into(),
+        });
+        assert_eq!(match_known(&known, &faint), None);
     }
 
     #[test]

@@ -16,7 +16,10 @@ use chrono::NaiveDate;
 use regex::Regex;
 
 pub use dates::{DateReading, read_date};
-pub use index::{IndexMatch, IndexPatient, MatchBasis, MemoryIndex, NameQuery, PatientIndex, match_patient};
+pub use index::{
+    IndexMatch, IndexPatient, KnownPatients, MatchBasis, MemoryIndex, NameQuery, PatientIndex, match_known,
+    match_patient,
+};
 pub use mrn::{CheckDigit, Mrn, MrnReading, MrnRules, normalize as normalize_mrn, same_under_confusion};
 pub use names::{PersonName, edit_distance, fold as fold_name};
 
@@ -93,8 +96,9 @@ impl PatientIds {
     }
 }
 
-/// Readings below this confidence (a fax header's) are not accepted on their own.
-const ACCEPT: f32 = 0.5;
+/// Readings below this confidence (a fax header's, faint print's) are not accepted on their own:
+/// a document's patient at or above it was read surely.
+pub const ACCEPT: f32 = 0.5;
 const LABELLED: f32 = 0.97;
 const CORRECTED: f32 = 0.85;
 const NAME_BEFORE_LABEL: f32 = 0.85;

@@ -15,17 +15,21 @@ use crate::archive::{NewDocument, PatientRecord};
 use crate::classify::{self, Classification, Classifier};
 use crate::cover::CoverSheet;
 use crate::identify::{
-    self, Found, IndexMatch, Mrn, PageIds, PatientIds, PatientIndex, same_under_confusion,
+    self, Found, IndexMatch, KnownPatients, MatchBasis, Mrn, PageIds, PatientIds, PatientIndex,
+    same_under_confusion,
 };
 use crate::model::{DocumentSpan, Word};
 use crate::segment::{self, PageFacts};
 
 /// What the text stages need: the classifier, the identifier rules, the patient index (if one
-/// is loaded) and today's date (a birth date is never after it).
+/// is loaded), the patients the archive's documents identify clearly (consulted only without an
+/// index, for a document whose MRN and birth date are both unreadable) and today's date (a
+/// birth date is never after it).
 pub struct TextStages<'a> {
     pub classifier: &'a Classifier,
     pub rules: &'a identify::Rules,
     pub index: Option<&'a dyn PatientIndex>,
+    pub known: Option<&'a dyn KnownPatients>,
     pub today: NaiveDate,
 }
 
@@ -168,15 +172,32 @@ fn document(
         source = "cover_sheet";
     }
     findings.extend(ids.findings.iter().map(|f| ("patient".to_string(), f.clone())));
-    let index_match = stages.index.map(|index| identify::match_patient(index, &ids));
+    let index_match = match (stages.index, stages.known) {
+        (Some(index), _) => Some(identify::match_patient(index, &ids)),
+        // No index: a faded label is filled in from the one patient of its name the archive's
+        // other documents identify clearly, if what is legible of it agrees.
+        (None, Some(known)) => identify::match_known(known, &ids).map(|patient| IndexMatch::Matched {
+            patient,
+            basis: MatchBasis::KnownNameAndPartialIds,
+        }),
+        (None, None) => None,
+    };
     match &index_match {
         Some(IndexMatch::Orphan { reason }) => findings.push(("orphan".into(), reason.clone())),
         Some(IndexMatch::Matched {
-            basis: identify::MatchBasis::NameAndPartialIds,
+            basis: MatchBasis::NameAndPartialIds,
             ..
         }) => findings.push((
             "patient".into(),
             "matched to the patient index by name, with the MRN and date of birth only partly legible: confirm against the page"
+                .into(),
+        )),
+        Some(IndexMatch::Matched {
+            basis: MatchBasis::KnownNameAndPartialIds,
+            ..
+        }) => findings.push((
+            "patient".into(),
+            "the MRN and date of birth are only partly legible: taken from other documents of the one patient of this name in the archive; confirm against the page"
                 .into(),
         )),
         _ => {}
@@ -216,13 +237,18 @@ fn patient_record(ids: &PatientIds, index_match: Option<IndexMatch>, source: &'s
             first: Some(patient.name.first.clone()),
             dob: Some(patient.dob.to_string()),
             confidence: Some(match basis {
-                identify::MatchBasis::Mrn => 0.99,
-                identify::MatchBasis::NameAndPartialIds => 0.6,
+                MatchBasis::Mrn => 0.99,
+                MatchBasis::NameAndPartialIds | MatchBasis::KnownNameAndPartialIds => 0.6,
                 _ => 0.9,
             }),
             evidence: Some(evidence.to_string()),
             index_match: Some(basis.as_str().to_string()),
-            source: "index",
+            // Filled in from the archive's own documents, it is still the machine's reading.
+            source: if basis == MatchBasis::KnownNameAndPartialIds {
+                "machine"
+            } else {
+                "index"
+            },
         },
         other => PatientRecord {
             mrn: ids.mrn.as_ref().map(|f| f.value.as_str().to_string()),

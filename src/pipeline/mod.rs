@@ -35,7 +35,7 @@ pub use reindex::{
 };
 pub use watch::{WatchSettings, WatchSummary, watch};
 
-use crate::archive::{self, Archive, IndexLookup, NewFile, Outcome};
+use crate::archive::{self, Archive, IndexLookup, KnownLookup, NewFile, Outcome};
 use crate::classify::{Classifier, Model, Settings};
 use crate::config::Config;
 use crate::cover::{self, CoverSheet, Scan};
@@ -316,12 +316,14 @@ fn process(context: &Shared<'_>, job: &Job) -> Processed {
     let understood = {
         let conn = context.lookup.lock().unwrap_or_else(PoisonError::into_inner);
         let index = IndexLookup { conn: &conn };
+        let known = KnownLookup { conn: &conn };
         let stages = TextStages {
             classifier: context.classifier,
             rules: &context.rules,
             index: context
                 .index_loaded
                 .then_some(&index as &dyn identify::PatientIndex),
+            known: (!context.index_loaded).then_some(&known as &dyn identify::KnownPatients),
             today: context.today,
         };
         understand(&stages, &inputs)

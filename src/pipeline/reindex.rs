@@ -24,7 +24,7 @@ use crate::classify::Classifier;
 use crate::config::Config;
 use crate::cover::CoverSheet;
 use crate::decode::{self, Limits};
-use crate::identify::{self, PatientIndex};
+use crate::identify::{self, KnownPatients, MatchBasis, PatientIndex};
 use crate::intake;
 use crate::model::{ErrorKind, Failure, PageText, Stage, Word};
 
@@ -49,6 +49,9 @@ pub struct Report {
     pub patient_changes: usize,
     /// Documents that were orphans (or unmatched) and now match a patient of the index.
     pub newly_matched: usize,
+    /// Documents whose faded MRN and birth date were filled in, with no index, from the one
+    /// patient of their name the archive's other documents identify clearly.
+    pub filled_from_archive: usize,
     /// Files whose documents were split again differently.
     pub resplit_files: usize,
     /// Values left alone because a person decided them, though the machine now says otherwise.
@@ -103,6 +106,12 @@ pub fn reindex(
     let mut conn = archive.connect()?;
     let rules = identify::Rules::from_config(&config.identify)?;
     let index = archive::load_index(&conn)?;
+    // Without an index, the patients the documents identify clearly as the run starts (a faded
+    // label is filled in from them; what a run changes is not built on within it).
+    let known = match index {
+        Some(_) => None,
+        None => Some(archive::load_known(&conn)?),
+    };
     let today = chrono::Local::now().date_naive();
     let limits = Limits::from_config(config);
     let run = options.selection.key(ocr.is_some());
@@ -125,6 +134,7 @@ pub fn reindex(
                 classifier,
                 rules: &rules,
                 index: index.as_ref().map(|i| i as &dyn PatientIndex),
+                known: known.as_ref().map(|k| k as &dyn KnownPatients),
                 today,
             };
             plan(&stages, file, pages)
@@ -422,9 +432,14 @@ fn apply(
                     } else {
                         report.patient_changes += 1;
                         changed = true;
+                        let archive = MatchBasis::KnownNameAndPartialIds.as_str();
                         let matched = |m: &Option<String>| m.as_deref().is_some_and(|m| m != "orphan");
                         if !matched(&old.patient.index_match) && matched(&new_patient.index_match) {
-                            report.newly_matched += 1;
+                            if new_patient.index_match.as_deref() == Some(archive) {
+                                report.filled_from_archive += 1;
+                            } else {
+                                report.newly_matched += 1;
+                            }
                         }
                         note(
                             Some(old.id),
@@ -572,6 +587,7 @@ intravenous ceftriaxone and azithromycin. She improved steadily and was discharg
                 classifier: &classifier,
                 rules: &rules,
                 index: None,
+                known: None,
                 today: chrono::Local::now().date_naive(),
             };
             let input = PageInput {

@@ -308,6 +308,77 @@ fn documents_are_matched_to_the_index_or_sent_to_review_as_orphans() {
 }
 
 #[test]
+fn without_an_index_a_faded_label_is_filled_in_from_the_one_patient_of_its_name_filed() {
+    let t = TestDir::new();
+    let faded = |body: &str| {
+        FIRST_B
+            .replace("702519", "7025..")
+            .replace("11/02/1971", "11/02")
+            .replace("Blood pressure 122/78.", body)
+    };
+    let konrad = faded("Pulse 70.").replace("Brandt, Oskar", "Brandt, Konrad");
+    let conn = || rusqlite::Connection::open(t.archive().join("chartscan.db")).unwrap();
+    let patient = |source: &str| -> (Option<String>, Option<String>, Option<String>, String) {
+        conn()
+            .query_row(
+                "SELECT d.patient_match, d.patient_mrn, d.patient_dob, d.patient_source FROM documents d
+                 JOIN files f ON f.id = d.file_id WHERE f.source_name = ?1",
+                [source],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap()
+    };
+    let filled = (
+        Some("archive_name_partial_ids".to_string()),
+        Some("702519".to_string()),
+        Some("1971-11-02".to_string()),
+        "machine".to_string(),
+    );
+
+    // Filed before any clear document of Oskar Brandt: nothing to fill it in from.
+    t.put("faded.pdf", &text_pdf(&[&faded("Pulse 64.")]));
+    t.put("konrad.pdf", &text_pdf(&[&konrad]));
+    assert_eq!(t.ingest().code, 0);
+    assert_eq!(patient("faded.pdf").1, None);
+    // Once one is filed, re-indexing fills it in (and says so apart from index matches); the
+    // name no clear document carries stays unfilled.
+    t.put("clear.pdf", &text_pdf(&[FIRST_B]));
+    assert_eq!(t.ingest().code, 0);
+    let run = t.run(&["reindex", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let report = run.json();
+    assert_eq!(report["filled_from_archive"], 1, "{report}");
+    assert_eq!(report["newly_matched"], 0, "{report}");
+    assert_eq!(patient("faded.pdf"), filled);
+    assert_eq!(patient("konrad.pdf").1, None);
+    // Filed after it, a faded label is filled in at once, with a finding for a person.
+    t.put("faded-again.pdf", &text_pdf(&[&faded("Pulse 72.")]));
+    assert_eq!(t.ingest().code, 0);
+    assert_eq!(patient("faded-again.pdf"), filled);
+    let finding: String = conn()
+        .query_row(
+            "SELECT x.detail FROM findings x JOIN documents d ON d.id = x.document_id
+             JOIN files f ON f.id = d.file_id WHERE f.source_name = 'faded-again.pdf'
+             AND x.kind = 'patient' AND x.detail LIKE '%other documents%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(finding.contains("confirm against the page"), "{finding}");
+
+    // A namesake whom the remains fit as well makes it a person's call: re-indexing withdraws
+    // both fillings-in.
+    let namesake = FIRST_B
+        .replace("702519", "702588")
+        .replace("Blood pressure 122/78.", "Pulse 80.");
+    t.put("namesake.pdf", &text_pdf(&[&namesake]));
+    assert_eq!(t.ingest().code, 0);
+    assert_eq!(t.run(&["reindex"]).code, 0);
+    assert_eq!(patient("faded.pdf").1, None);
+    assert_eq!(patient("faded-again.pdf").1, None);
+}
+
+#[test]
 fn doubtful_identifiers_are_findings_and_nulls_never_guesses() {
     let t = TestDir::with_config(
         "[ocr]\nengine = \"fake\"\n[identify]\nmrn_check_digit = \"luhn\"\nmrn_formats = ['^[0-9]{11}$']\n",
