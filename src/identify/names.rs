@@ -146,6 +146,11 @@ impl PersonName {
         if raw.is_empty() || raw.chars().any(|c| c.is_ascii_digit()) {
             return None;
         }
+        // `Jane M. Doe, Jr.`: a suffix after a comma ends a `First Last` name.
+        let raw = match raw.rsplit_once(',') {
+            Some((name, suffix)) if only_suffixes(suffix) => name.trim(),
+            _ => raw,
+        };
         let raw = comma_from_period(raw);
         let common = raw
             .split(|c: char| !c.is_alphabetic())
@@ -311,6 +316,13 @@ fn given_names(words: &[String]) -> Option<String> {
     })
 }
 
+/// Words that are all suffixes (`Jr.`, `III`), and at least one.
+fn only_suffixes(part: &str) -> bool {
+    let mut words = part.split_whitespace().peekable();
+    words.peek().is_some()
+        && words.all(|w| SUFFIXES.contains(&w.trim_end_matches('.').to_lowercase().as_str()))
+}
+
 fn is_initial(word: &str) -> bool {
     word.chars().count() == 1
 }
@@ -397,6 +409,9 @@ mod tests {
         assert_eq!(name("Hilll, Raymundo J."), pair("Hilll", "Raymundo"));
         assert_eq!(name("Sidney Cruickshank"), pair("Cruickshank", "Sidney"));
         assert_eq!(name("Mr. John Q. Public Jr."), pair("Public", "John"));
+        assert_eq!(name("John Q. Public, Jr."), pair("Public", "John"));
+        assert_eq!(name("John Public, III"), pair("Public", "John"));
+        assert_eq!(name("PUBLIC, JOHN Q, JR"), pair("Public", "John"));
         assert_eq!(name("O'KEEFE, ELICIA"), pair("O'Keefe", "Elicia"));
         assert_eq!(name("Silvia Farías"), pair("Farías", "Silvia"));
         assert_eq!(name("SMITH-JONES, ANNE MARIE"), pair("Smith-Jones", "Anne Marie"));
