@@ -1,15 +1,14 @@
 //! The patients the archive's own documents identify clearly: MRN and date of birth read surely
 //! off a document beside a name (with no patient index behind them), or all three set by a
-//! person. With no
-//! patient index loaded, they are what a document whose MRN and date of birth are both
-//! unreadable is filled in from (see [`crate::identify::match_known`]).
+//! person. With no patient index loaded, they are what a document whose MRN and date of birth
+//! are both unreadable is filled in from (see [`crate::identify::match_known`]).
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
-use rusqlite::{Connection, Row};
+use rusqlite::Connection;
 
-use crate::identify::{self, IndexPatient, KnownPatients, Mrn, PersonName};
+use super::patients::patient_from;
+use crate::identify::{self, IndexPatient, KnownPatients, PersonName};
 
 /// The documents that identify a patient clearly: every field present, and either a person's
 /// decision or the machine's own sure reading of the MRN and the birth date, the values a faded
@@ -21,6 +20,9 @@ const CLEAR: &str = "patient_mrn IS NOT NULL AND patient_last IS NOT NULL AND pa
         AND json_extract(patient_evidence, '$.mrn.confidence') >= ?1
         AND json_extract(patient_evidence, '$.dob.confidence') >= ?1))";
 
+/// A document's patient in [`patient_from`]'s columns (a document carries no aliases).
+const PATIENT: &str = "patient_mrn, patient_last, patient_first, patient_dob, '[]'";
+
 /// The patients of documents filed so far, looked up by family name in the database (ingest:
 /// one lookup for each rare document with neither MRN nor birth date readable).
 pub struct KnownLookup<'a> {
@@ -31,7 +33,7 @@ impl KnownPatients for KnownLookup<'_> {
     fn with_family_name(&self, name: &PersonName) -> Vec<IndexPatient> {
         let result = (|| -> rusqlite::Result<Vec<IndexPatient>> {
             let sql = format!(
-                "SELECT DISTINCT patient_mrn, patient_last, patient_first, patient_dob FROM documents
+                "SELECT DISTINCT {PATIENT} FROM documents
                  WHERE patient_last = ?2 COLLATE NOCASE AND {CLEAR}"
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -51,7 +53,7 @@ pub struct KnownInMemory {
 
 pub fn load_known(conn: &Connection) -> anyhow::Result<KnownInMemory> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT DISTINCT patient_mrn, patient_last, patient_first, patient_dob FROM documents WHERE {CLEAR}"
+        "SELECT DISTINCT {PATIENT} FROM documents WHERE {CLEAR}"
     ))?;
     let mut known = KnownInMemory::default();
     for patient in stmt.query_map([identify::ACCEPT], patient_from)? {
@@ -73,17 +75,4 @@ impl KnownPatients for KnownInMemory {
             .cloned()
             .unwrap_or_default()
     }
-}
-
-/// A patient from `SELECT patient_mrn, patient_last, patient_first, patient_dob`; `None` for a
-/// stored birth date that does not parse.
-fn patient_from(row: &Row<'_>) -> rusqlite::Result<Option<IndexPatient>> {
-    let (mrn, last, first, dob): (String, String, String, String) =
-        (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
-    Ok(dob.parse::<NaiveDate>().ok().map(|dob| IndexPatient {
-        mrn: Mrn::from_normalized(&mrn),
-        name: PersonName { last, first },
-        dob,
-        aliases: Vec::new(),
-    }))
 }

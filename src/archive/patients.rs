@@ -174,9 +174,9 @@ pub struct IndexLookup<'a> {
 /// The columns a patient is read from, in [`patient_from`]'s order.
 const PATIENT_COLUMNS: &str = "mrn, last, first, dob, aliases";
 
-/// A patient from a row of `SELECT {PATIENT_COLUMNS}`; `None` for a stored birth date that
-/// does not parse.
-fn patient_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<IndexPatient>> {
+/// A patient from a row of `SELECT {PATIENT_COLUMNS}` (aliases as a JSON list of
+/// `[last, first]`); `None` for a stored birth date that does not parse.
+pub(super) fn patient_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<IndexPatient>> {
     let (mrn, last, first, dob, aliases): (String, String, String, String, String) =
         (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
     let Ok(dob) = dob.parse() else {
