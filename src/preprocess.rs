@@ -638,6 +638,7 @@ fn find_streaks(image: &mut GrayImage, scanned: Option<&GrayImage>, dpi: u32) ->
         found.push((run.0 + run.1 - 1) as f32 / 2.0);
     }
     let raw = image.as_raw();
+    let textured = scanned.map_or(raw, |s| s.as_raw());
     let mut to_mend = Vec::new();
     let share = |(both, either): (u32, u32)| both as f32 / either.max(1) as f32;
     for &run in &white_runs {
@@ -654,20 +655,18 @@ fn find_streaks(image: &mut GrayImage, scanned: Option<&GrayImage>, dpi: u32) ->
             / 2.0;
         let (both, either) = bridged(raw, w_us, left, right);
         let crossed = both >= WHITE_CROSSINGS && share((both, either)) >= WHITE_BRIDGED * beside;
-        let textured = scanned.map_or(raw, |s| s.as_raw());
         let (above, paper) = raised(textured, w_us, left, (run.0 + run.1 - 1) / 2, right);
         let flat = paper * 2 >= rows && above as f32 >= WHITE_RAISED * paper as f32;
         if crossed || flat {
             found.push((run.0 + run.1 - 1) as f32 / 2.0);
-            to_mend.push(run);
+            to_mend.push((left, right));
         }
     }
     // Strokes are drawn across a white streak only where there is ink on both sides of it (the
     // lighter side's level): a horizontal stroke it cut is whole again, while a vertical one it
     // wiped out stays lost rather than being made up. (Drawing each row as a blend of its two
     // sides made up strokes: `E1235275` read `EI235275`.)
-    for run in to_mend {
-        let (left, right) = anchors(run);
+    for (left, right) in to_mend {
         for row in image.chunks_exact_mut(w_us) {
             let lighter = row[left].max(row[right]);
             for pixel in &mut row[left + 1..right] {
