@@ -52,9 +52,7 @@ pub struct KnownInMemory {
 }
 
 pub fn load_known(conn: &Connection) -> anyhow::Result<KnownInMemory> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT DISTINCT {PATIENT} FROM documents WHERE {CLEAR}"
-    ))?;
+    let mut stmt = conn.prepare(&format!("SELECT DISTINCT {PATIENT} FROM documents WHERE {CLEAR}"))?;
     let mut known = KnownInMemory::default();
     for patient in stmt.query_map([identify::ACCEPT], patient_from)? {
         if let Some(patient) = patient? {

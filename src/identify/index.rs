@@ -126,16 +126,24 @@ pub fn match_patient(index: &dyn PatientIndex, ids: &PatientIds) -> IndexMatch {
             [] => orphan("no patient in the index has this name and date of birth"),
             _ => orphan("several patients in the index share this name and date of birth"),
         },
-        (Some((name, _)), None) => match_glimpsed(index, name, &ids.glimpses),
-        // A name read too faintly to be the document's is still evidence beside the glimpses,
-        // when it was read one way only.
-        (None, None) => match ids.glimpses.name.as_slice() {
-            [name, rest @ ..] if rest.iter().all(|other| other.key() == name.key()) => {
-                match_glimpsed(index, name, &ids.glimpses)
-            }
-            _ => orphan("too few identifiers to match (no MRN, and not both name and date of birth)"),
+        (_, None) => match name_beside_glimpses(ids) {
+            Some(name) => match_glimpsed(index, name, &ids.glimpses),
+            None => orphan("too few identifiers to match (no MRN, and not both name and date of birth)"),
         },
         _ => orphan("too few identifiers to match (no MRN, and not both name and date of birth)"),
+    }
+}
+
+/// The name a document's glimpses of MRN and birth date are matched with: the name read, or
+/// one read too faintly to be the document's, which is still evidence beside the glimpses when
+/// it was read one way only.
+fn name_beside_glimpses(ids: &PatientIds) -> Option<&PersonName> {
+    match (&ids.name, ids.glimpses.name.as_slice()) {
+        (Some(read), _) => Some(&read.value),
+        (None, [glimpsed, rest @ ..]) if rest.iter().all(|other| other.key() == glimpsed.key()) => {
+            Some(glimpsed)
+        }
+        _ => None,
     }
 }
 
@@ -196,11 +204,7 @@ pub fn match_known(known: &dyn KnownPatients, ids: &PatientIds) -> Option<IndexP
     if ids.mrn.is_some() || ids.dob.is_some() || ids.glimpses.mrn.is_empty() || ids.glimpses.dob.is_empty() {
         return None;
     }
-    let name = match (&ids.name, ids.glimpses.name.as_slice()) {
-        (Some(read), _) => &read.value,
-        (None, [glimpsed, rest @ ..]) if rest.iter().all(|other| other.key() == glimpsed.key()) => glimpsed,
-        _ => return None,
-    };
+    let name = name_beside_glimpses(ids)?;
     let query = NameQuery::new(name);
     let mut named: Vec<IndexPatient> = known
         .with_family_name(name)
